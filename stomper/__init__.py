@@ -1,0 +1,29 @@
+"""stomper: a transport-neutral STOMP 1.0, 1.1 and 1.2 library.
+
+The modern core is bytes first and does no I/O: `Frame` and its `encode`,
+`FrameParser.feed`, the builders in `stomper.commands` and the `Engine`
+state machine. `stomper.connection` adds a blocking-socket client.
+
+The classic functions (`connect`, `send`, `subscribe`, ... returning frame
+text, `unpack_frame`, `Frame().pack()`) keep working as in stomper 0.x and
+follow STOMP 1.2; `stomper.stomp_10` and `stomper.stomp_11` pin older versions.
+"""
+
+from __future__ import annotations
+
+from . import commands
+from .classic import NULL, VALID_COMMANDS, unpack_frame
+from .engine import NO_RESPONSE_NEEDED, Engine
+from .errors import FrameError
+from .frame import COMMANDS, VERSIONS, Frame, encode_frame
+from .parser import FrameParser
+from .stomp_12 import abort, ack, begin, commit, connect, disconnect, nack, send, subscribe, unsubscribe
+
+__version__ = "1.0.0"
+NO_REPONSE_NEEDED = NO_RESPONSE_NEEDED
+
+__all__ = [
+    "COMMANDS", "NULL", "NO_RESPONSE_NEEDED", "NO_REPONSE_NEEDED", "VALID_COMMANDS", "VERSIONS",
+    "Engine", "Frame", "FrameError", "FrameParser", "abort", "ack", "begin", "commands", "commit",
+    "connect", "disconnect", "encode_frame", "nack", "send", "subscribe", "unpack_frame", "unsubscribe",
+]

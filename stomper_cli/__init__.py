@@ -1,0 +1,1 @@
+"""The `stomper` command line: craft, inspect, send and receive STOMP frames."""
