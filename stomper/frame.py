@@ -51,14 +51,24 @@ class Frame:
         headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
         body: bytes | bytearray | str = b"",
     ) -> None:
-        self._command = ""
-        if command:
-            self.command = command
-        self.headers: dict[str, str] = {}
+        # Fast paths first: this runs once per frame sent.
+        if command in COMMANDS:
+            self._command = command
+        else:
+            self._command = ""
+            if command:
+                self.command = command
         self.repeated_headers: list[tuple[str, str]] = []
-        if headers:
-            self.set_header_items(headers.items() if isinstance(headers, Mapping) else headers)
-        self.body = body
+        if type(headers) is dict:
+            self.headers: dict[str, str] = headers.copy()
+        else:
+            self.headers = {}
+            if headers:
+                self.set_header_items(headers.items() if isinstance(headers, Mapping) else headers)
+        if type(body) is bytes:
+            self._body = body
+        else:
+            self.body = body
 
     @classmethod
     def _from_wire(cls, command: str, headers: dict, repeated: list, body: bytes) -> Frame:
@@ -138,6 +148,7 @@ class Frame:
         """The frame as wire bytes for `version`. See `encode_frame`."""
         return encode_frame(self, version, content_length)
 
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Frame):
             return NotImplemented
@@ -187,13 +198,30 @@ def _content_length_header(frame: Frame, content_length: bool | None) -> str:
     body = frame.body
     supplied = frame.headers.get("content-length")
     if supplied is not None:
-        if supplied != str(len(body)):
-            raise FrameError(
-                f"content-length header says {supplied!r} but the body has {len(body)} bytes"
-            )
+        if str(supplied) != str(len(body)):
+            raise FrameError(f"content-length header says {supplied!r} but the body has {len(body)} bytes")
         return ""
     wanted = bool(body) if content_length is None else content_length or b"\x00" in body
     return f"content-length:{len(body)}\n" if wanted else ""
+
+
+def _header_block(frame: Frame, version: str) -> str:
+    """All header lines, escaped for `version` where the command allows it.
+
+    The common case (str names and values with no ':', newline, CR or
+    backslash inside) is recognised from the joined text in C and needs no
+    escaping; anything else takes the careful path.
+    """
+    headers = frame.headers
+    count = len(headers) + len(frame.repeated_headers)
+    try:
+        text = "\n".join(map(":".join, frame.header_items() if frame.repeated_headers else headers.items()))
+    except TypeError:  # a value that is not a str, such as an int
+        text = "\\"
+    if text.count(":") == count and text.count("\n") == count - 1 and "\\" not in text and "\r" not in text and "" not in headers:
+        return text + "\n" if count else ""
+    command = frame.command
+    return "".join(_encode_header(command, str(name), str(value), version) for name, value in frame.header_items())
 
 
 def encode_frame(frame: Frame, version: str = DEFAULT_VERSION, content_length: bool | None = None) -> bytes:
@@ -204,15 +232,17 @@ def encode_frame(frame: Frame, version: str = DEFAULT_VERSION, content_length: b
     even to an empty body; False adds it only when the body holds a NUL, the
     one case where it is required.
     """
-    check_version(version)
-    command = frame.command
+    if version not in VERSIONS:
+        check_version(version)
+    command = frame._command
     if not command:
         raise FrameError("a frame needs a command")
     if command in MISSING_IN_VERSION[version]:
         raise FrameError(f"STOMP {version} has no {command} command")
-    lines = [command, "\n"]
-    for name, value in frame.header_items():
-        lines.append(_encode_header(command, name, value, version))
-    lines.append(_content_length_header(frame, content_length))
-    lines.append("\n")
-    return "".join(lines).encode("utf-8") + frame.body + b"\0"
+    body = frame._body
+    if body and content_length is None and "content-length" not in frame.headers:
+        length = f"content-length:{len(body)}\n"
+    else:
+        length = _content_length_header(frame, content_length)
+    head = f"{command}\n{_header_block(frame, version)}{length}\n"
+    return b"".join((head.encode("utf-8"), body, b"\0"))
