@@ -78,6 +78,8 @@ class FrameParser:
         self._base = 0  # stream offset of _buffer[0]
         self._scan = 0  # where the search for the current delimiter resumes
         self._line_start = 0  # start of the header line being received
+        self._counted = 0  # how far newlines of the arriving header block were counted
+        self._head_lines = 0  # newlines counted in the arriving header block
         self._head: _Head | None = None
         self._error: FrameError | None = None
 
@@ -130,6 +132,10 @@ class FrameParser:
         pos = 0
         while pos < end:
             head = self._head
+            if head is None and self._scan <= pos:
+                pos = self._parse_ordinary_frames(frames, buf, pos)
+                if pos >= end:
+                    break
             if head is None:
                 byte = buf[pos]
                 if byte == 10:
@@ -158,6 +164,62 @@ class FrameParser:
             self._base += pos
             self._scan = max(self._scan - pos, 0)
             self._line_start = max(self._line_start - pos, 0)
+            self._counted = max(self._counted - pos, 0)
+
+    def _parse_ordinary_frames(self, frames: list[Frame], buf: bytearray, pos: int) -> int:
+        """Parse whole, ordinary frames from `pos` in as few steps as possible.
+
+        Ordinary: LF line endings, no escapes, no repeated or empty header
+        names, within the limits, complete in the buffer. This is nearly every
+        frame a broker sends; at the first one that is not, return its
+        position and let the careful path take over (it also makes the errors).
+        """
+        end = len(buf)
+        max_line, max_size, max_headers = self.max_header_line, self.max_frame_size, self.max_headers
+        heartbeats = 0
+        new_frame = Frame.__new__
+        while pos < end:
+            if buf[pos] == 10:
+                heartbeats += 1
+                pos += 1
+                continue
+            head_end = buf.find(b"\n\n", pos, pos + max_line)
+            if head_end < 0:
+                break
+            try:
+                text = buf[pos:head_end].decode("utf-8")
+            except UnicodeDecodeError:
+                break
+            if "\r" in text or "\\" in text:
+                break
+            lines = text.split("\n")
+            command = lines.pop(0)
+            try:
+                headers = dict([line.split(":", 1) for line in lines])
+            except ValueError:
+                break
+            if command not in COMMANDS or len(headers) != len(lines) or "" in headers or len(lines) > max_headers:
+                break
+            body_start = head_end + 2
+            length = headers.get("content-length")
+            if length is None:
+                nul = buf.find(0, body_start, pos + max_size)
+                if nul < 0:
+                    break
+            elif length.isdigit() and length.isascii():
+                nul = body_start + int(length)
+                if nul >= end or buf[nul] != 0 or nul >= pos + max_size:
+                    break
+            else:
+                break
+            frame = new_frame(Frame)
+            frame._command, frame.headers, frame.repeated_headers = command, headers, []
+            frame._body = bytes(buf[body_start:nul])
+            frames.append(frame)
+            pos = nul + 1
+        self.heartbeats += heartbeats
+        self._scan = pos
+        return pos
 
     def _find_head_end(self, buf: bytearray, pos: int, end: int) -> tuple[int, int]:
         """(end of header block, start of body), or (-1, -1) if not yet here."""
@@ -178,6 +240,7 @@ class FrameParser:
             self._check_partial_head(buf, pos, end)
             return None
         self._scan = body_start
+        self._head_lines = 0
         try:
             text = buf[pos:head_end].decode("utf-8")
         except UnicodeDecodeError as error:
@@ -192,16 +255,26 @@ class FrameParser:
             self._fail(f"unknown command {command[:40]!r}", pos)
         if len(lines) - 1 > self.max_headers:
             self._fail(f"frame has {len(lines) - 1} headers, more than the limit of {self.max_headers}", pos)
-        headers, repeated = self._parse_headers(command, lines, pos)
+        headers, repeated = self._parse_headers(command, lines, pos, text)
         return _Head(command, headers, repeated, body_start - pos, self._content_length(headers, pos))
 
     def _check_partial_head(self, buf: bytearray, pos: int, end: int) -> None:
-        """Enforce limits on a header block that is still arriving."""
+        """Enforce limits on a header block that is still arriving.
+
+        Only bytes not examined before are searched, so a header block that
+        trickles in byte by byte costs linear time, and a peer sending
+        header lines forever is stopped at `max_headers`, not at the frame size.
+        """
         if end - pos > self.max_frame_size:
             self._fail(f"frame header exceeds the frame size limit of {self.max_frame_size} bytes", pos)
-        newline = buf.rfind(b"\n", max(pos, self._line_start), end)
-        if newline >= 0:
-            self._line_start = newline + 1
+        start = max(pos, self._counted)
+        self._counted = end
+        newlines = buf.count(b"\n", start, end)
+        if newlines:
+            self._head_lines += newlines
+            self._line_start = buf.rfind(b"\n", start, end) + 1
+            if self._head_lines - 1 > self.max_headers:
+                self._fail(f"frame has more than the limit of {self.max_headers} headers", pos)
         line_start = max(pos, self._line_start)
         if end - line_start > self.max_header_line:
             self._fail(f"header line longer than the limit of {self.max_header_line} bytes", line_start)
@@ -218,27 +291,38 @@ class FrameParser:
             if len(line.encode("utf-8")) > self.max_header_line:
                 self._fail(f"header line longer than the limit of {self.max_header_line} bytes", pos)
 
-    def _line_offset(self, lines: list[str], index: int, pos: int) -> int:
-        return pos + sum(len(line.encode("utf-8")) + 1 for line in lines[:index])
+    def _line_offset(self, index: int, pos: int) -> int:
+        """Buffer index of line `index` of the frame at `pos`, counted in raw bytes (CRs included)."""
+        for _ in range(index):
+            pos = self._buffer.index(b"\n", pos) + 1
+        return pos
 
-    def _parse_headers(self, command: str, lines: list[str], pos: int) -> tuple[dict, list]:
+    def _parse_headers(self, command: str, lines: list[str], pos: int, text: str) -> tuple[dict, list]:
         version = self._version
         escaped = version != "1.0" and command not in UNESCAPED_COMMANDS
+        if not escaped or "\\" not in text:
+            # Common case, done in C: no escapes, no repeated or empty names.
+            try:
+                headers = dict([line.split(":", 1) for line in lines[1:]])
+            except ValueError:  # a line without ':'; the loop below says which
+                headers = None
+            if headers is not None and len(headers) == len(lines) - 1 and "" not in headers:
+                return headers, []
         headers: dict[str, str] = {}
         repeated: list[tuple[str, str]] = []
         for index in range(1, len(lines)):
             line = lines[index]
             name, colon, value = line.partition(":")
             if not colon:
-                self._fail(f"header line {line[:40]!r} has no ':'", self._line_offset(lines, index, pos))
+                self._fail(f"header line {line[:40]!r} has no ':'", self._line_offset(index, pos))
             if not name:
-                self._fail("header line has an empty name", self._line_offset(lines, index, pos))
+                self._fail("header line has an empty name", self._line_offset(index, pos))
             if escaped and "\\" in line:
                 try:
                     name = unescape_header(name, version)
                     value = unescape_header(value, version)
                 except FrameError as error:
-                    self._fail(error.reason, self._line_offset(lines, index, pos))
+                    self._fail(error.reason, self._line_offset(index, pos))
             if name in headers:
                 repeated.append((name, value))
             else:
@@ -251,7 +335,9 @@ class FrameParser:
             return None
         if not (text.isascii() and text.isdigit()):
             self._fail(f"content-length {text[:40]!r} is not a number of bytes", pos)
-        length = int(text)
+        # int() refuses strings of thousands of digits; none of those fits a frame anyway.
+        digits = text.lstrip("0") or "0"
+        length = int(digits) if len(digits) <= len(str(self.max_frame_size)) else self.max_frame_size
         if length >= self.max_frame_size:
             self._fail(f"content-length {length} exceeds the frame size limit of {self.max_frame_size} bytes", pos)
         return length
