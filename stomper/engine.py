@@ -72,7 +72,8 @@ def as_dict(frame: Frame) -> dict[str, Any]:
 def parse_one(data: bytes, version: str = DEFAULT_VERSION) -> Frame:
     """Parse exactly one frame; a missing final NUL is supplied, as the seed did."""
     if b"\0" not in data:
-        data = data.rstrip(b"\r\n") + b"\n\n\0" if b"\n\n" not in data else data + b"\0"
+        has_body = b"\n\n" in data or b"\n\r\n" in data  # a blank line, LF or CRLF
+        data = data + b"\0" if has_body else data.rstrip(b"\r\n") + b"\n\n\0"
     parser = FrameParser(version)
     frames = parser.feed(data)
     if not frames:

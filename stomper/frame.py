@@ -245,4 +245,9 @@ def encode_frame(frame: Frame, version: str = DEFAULT_VERSION, content_length: b
     else:
         length = _content_length_header(frame, content_length)
     head = f"{command}\n{_header_block(frame, version)}{length}\n"
-    return b"".join((head.encode("utf-8"), body, b"\0"))
+    try:
+        encoded = head.encode("utf-8")
+    except UnicodeEncodeError as error:
+        # Lone surrogates (e.g. text decoded with surrogateescape) have no UTF-8 form.
+        raise FrameError(f"header text {error.object[error.start:error.end]!r} cannot be encoded as UTF-8") from None
+    return b"".join((encoded, body, b"\0"))

@@ -206,7 +206,7 @@ class FrameParser:
                 nul = buf.find(0, body_start, pos + max_size)
                 if nul < 0:
                     break
-            elif length.isdigit() and length.isascii():
+            elif length.isdigit() and length.isascii() and len(length) < 19:  # int() refuses thousands of digits
                 nul = body_start + int(length)
                 if nul >= end or buf[nul] != 0 or nul >= pos + max_size:
                     break
@@ -241,6 +241,8 @@ class FrameParser:
             return None
         self._scan = body_start
         self._head_lines = 0
+        if body_start - head_end == 3 and self._version != "1.2":
+            self._fail(f"CRLF line endings are only allowed in STOMP 1.2, not {self._version}", head_end + 1)
         try:
             text = buf[pos:head_end].decode("utf-8")
         except UnicodeDecodeError as error:
