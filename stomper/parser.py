@@ -19,6 +19,20 @@ DEFAULT_MAX_HEADER_LINE = 64 * 1024
 
 _UNESCAPES = {"1.1": {"n": "\n", "c": ":", "\\": "\\"}}
 _UNESCAPES["1.2"] = {**_UNESCAPES["1.1"], "r": "\r"}
+def _ordinary_headers(text: str) -> tuple[str, dict[str, str]] | None:
+    """(command, headers) of a head block, or None when it needs the careful path.
+
+    None when a line has no ':' or a name repeats or is empty.
+    """
+    lines = text.split("\n")
+    command = lines.pop(0)
+    try:
+        headers = dict([line.split(":", 1) for line in lines])
+    except ValueError:
+        return None
+    return (command, headers) if len(headers) == len(lines) and "" not in headers else None
+
+
 _ESCAPE_SEQUENCE = re.compile(r"\\(.?)", re.DOTALL)
 
 
@@ -173,53 +187,55 @@ class FrameParser:
         names, within the limits, complete in the buffer. This is nearly every
         frame a broker sends; at the first one that is not, return its
         position and let the careful path take over (it also makes the errors).
+        Works on an immutable copy of the unparsed bytes, so that each header
+        block and body is sliced out with one copy instead of two.
         """
-        end = len(buf)
+        with memoryview(buf) as view:
+            data = bytes(view[pos:])
+        offset, pos, end = pos, 0, len(data)
         max_line, max_size, max_headers = self.max_header_line, self.max_frame_size, self.max_headers
         heartbeats = 0
         new_frame = Frame.__new__
         while pos < end:
-            if buf[pos] == 10:
+            if data[pos] == 10:
                 heartbeats += 1
                 pos += 1
                 continue
-            head_end = buf.find(b"\n\n", pos, pos + max_line)
+            head_end = data.find(b"\n\n", pos, pos + max_line)
             if head_end < 0:
                 break
             try:
-                text = buf[pos:head_end].decode("utf-8")
+                text = data[pos:head_end].decode("utf-8")
             except UnicodeDecodeError:
                 break
             if "\r" in text or "\\" in text:
                 break
-            lines = text.split("\n")
-            command = lines.pop(0)
-            try:
-                headers = dict([line.split(":", 1) for line in lines])
-            except ValueError:
+            parsed = _ordinary_headers(text)
+            if parsed is None:
                 break
-            if command not in COMMANDS or len(headers) != len(lines) or "" in headers or len(lines) > max_headers:
+            command, headers = parsed
+            if command not in COMMANDS or len(headers) > max_headers:
                 break
             body_start = head_end + 2
             length = headers.get("content-length")
             if length is None:
-                nul = buf.find(0, body_start, pos + max_size)
+                nul = data.find(0, body_start, pos + max_size)
                 if nul < 0:
                     break
             elif length.isdigit() and length.isascii() and len(length) < 19:  # int() refuses thousands of digits
                 nul = body_start + int(length)
-                if nul >= end or buf[nul] != 0 or nul >= pos + max_size:
+                if nul >= end or data[nul] != 0 or nul >= pos + max_size:
                     break
             else:
                 break
             frame = new_frame(Frame)
             frame._command, frame.headers, frame.repeated_headers = command, headers, []
-            frame._body = bytes(buf[body_start:nul])
+            frame._body = data[body_start:nul]
             frames.append(frame)
             pos = nul + 1
         self.heartbeats += heartbeats
-        self._scan = pos
-        return pos
+        self._scan = pos + offset
+        return pos + offset
 
     def _find_head_end(self, buf: bytearray, pos: int, end: int) -> tuple[int, int]:
         """(end of header block, start of body), or (-1, -1) if not yet here."""
