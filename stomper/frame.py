@@ -205,21 +205,8 @@ def _content_length_header(frame: Frame, content_length: bool | None) -> str:
     return f"content-length:{len(body)}\n" if wanted else ""
 
 
-def _header_block(frame: Frame, version: str) -> str:
-    """All header lines, escaped for `version` where the command allows it.
-
-    The common case (str names and values with no ':', newline, CR or
-    backslash inside) is recognised from the joined text in C and needs no
-    escaping; anything else takes the careful path.
-    """
-    headers = frame.headers
-    count = len(headers) + len(frame.repeated_headers)
-    try:
-        text = "\n".join(map(":".join, frame.header_items() if frame.repeated_headers else headers.items()))
-    except TypeError:  # a value that is not a str, such as an int
-        text = "\\"
-    if text.count(":") == count and text.count("\n") == count - 1 and "\\" not in text and "\r" not in text and "" not in headers:
-        return text + "\n" if count else ""
+def _escaped_header_block(frame: Frame, version: str) -> str:
+    """Header lines for `version`, escaping (or refusing) what needs it."""
     command = frame.command
     return "".join(_encode_header(command, str(name), str(value), version) for name, value in frame.header_items())
 
@@ -231,6 +218,10 @@ def encode_frame(frame: Frame, version: str = DEFAULT_VERSION, content_length: b
     frame that carries a body, as the spec says a client SHOULD; True adds it
     even to an empty body; False adds it only when the body holds a NUL, the
     one case where it is required.
+
+    The common case, str names and values with no ':', newline, CR or
+    backslash inside, is recognised from the joined header text in C and
+    needs no escaping; anything else takes the careful path.
     """
     if version not in VERSIONS:
         check_version(version)
@@ -239,14 +230,22 @@ def encode_frame(frame: Frame, version: str = DEFAULT_VERSION, content_length: b
         raise FrameError("a frame needs a command")
     if command in MISSING_IN_VERSION[version]:
         raise FrameError(f"STOMP {version} has no {command} command")
-    body = frame._body
-    if body and content_length is None and "content-length" not in frame.headers:
-        length = f"content-length:{len(body)}\n"
-    else:
-        length = _content_length_header(frame, content_length)
-    head = f"{command}\n{_header_block(frame, version)}{length}\n"
+    headers, repeated, body = frame.headers, frame.repeated_headers, frame._body
+    count = len(headers) + len(repeated)
     try:
-        encoded = head.encode("utf-8")
+        text = "\n".join(map(":".join, frame.header_items() if repeated else headers.items()))
+    except TypeError:  # a value that is not a str, such as an int
+        text = "\\"
+    if text.count(":") == count and text.count("\n") == count - 1 and "\\" not in text and "\r" not in text and "" not in headers:
+        text = text + "\n" if count else ""
+    else:
+        text = _escaped_header_block(frame, version)
+    if body and content_length is None and "content-length" not in headers:
+        text = f"{text}content-length:{len(body)}\n"
+    else:
+        text += _content_length_header(frame, content_length)
+    try:
+        encoded = f"{command}\n{text}\n".encode()
     except UnicodeEncodeError as error:
         # Lone surrogates (e.g. text decoded with surrogateescape) have no UTF-8 form.
         raise FrameError(f"header text {error.object[error.start:error.end]!r} cannot be encoded as UTF-8") from None
