@@ -375,7 +375,7 @@ class Connection:
             if endpoint.tls:
                 sock.settimeout(max(deadline - time.monotonic(), 0.001))
                 sock = self._context().wrap_socket(sock, server_hostname=endpoint.host)
-            frame, parser, rest = self._handshake(sock, endpoint, deadline)
+            frame, parser, rest, broken = self._handshake(sock, endpoint, deadline)
         except BrokerError:
             if sock is not None:
                 sock.close()
@@ -396,9 +396,13 @@ class Connection:
             self._silent = None
             self._last_read = self._last_write = now
         self._dispatch(rest)
+        if broken is not None:
+            self._lost_connection(self._generation, f"the broker sent a malformed frame: {broken}")
+            return
         self._start_heart_beats()
 
-    def _handshake(self, sock: socket.socket, endpoint: Endpoint, deadline: float) -> tuple[Frame, FrameParser, list[Frame]]:
+    def _handshake(self, sock: socket.socket, endpoint: Endpoint, deadline: float) -> tuple[Frame, FrameParser, list[Frame], FrameError | None]:
+        """Send CONNECT, read CONNECTED; also return the frames after it and a parse error that followed it."""
         login, passcode, host = self._endpoint_auth(endpoint)
         version = self._pinned or "1.2"
         accept = self._pinned or ",".join(VERSIONS)
@@ -422,7 +426,11 @@ class Connection:
             data = sock.recv(RECV_SIZE)
             if not data:
                 raise ConnectionLost("the broker closed the connection before answering CONNECT")
-            frames = parser.feed(data)
+            broken = None
+            try:
+                frames = parser.feed(data)
+            except FrameError as error:
+                frames, broken = getattr(error, "frames", []), error
             for index, answer in enumerate(frames):
                 self._emit(answer, "in")
                 if answer.command == "ERROR":
@@ -430,8 +438,10 @@ class Connection:
                 if answer.command == "CONNECTED":
                     self.engine.connected(answer)
                     parser.version = self.engine.version
-                    return answer, parser, frames[index + 1:]
+                    return answer, parser, frames[index + 1:], broken
                 raise ConnectionLost(f"the broker answered CONNECT with {answer.command}, not CONNECTED")
+            if broken is not None:
+                raise broken
 
     def _start_heart_beats(self) -> None:
         send, receive = self.engine.heart_beats
