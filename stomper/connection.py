@@ -358,6 +358,10 @@ class Connection:
                     return
                 except ConnectFailed as error:
                     failures.append(str(error))
+                except BrokerError as error:
+                    if single_pass:
+                        raise  # refused credentials or vhost: trying again will not help
+                    failures.append(f"{endpoint}: {error}")  # a restarting broker may refuse for a moment
             if single_pass or time.monotonic() >= give_up:
                 break
         if len(failures) == 1:
