@@ -112,6 +112,7 @@ def main() -> None:
     if atheris is None or "--iterations" in sys.argv:
         random_loop(option("--iterations", 100_000), option("--seed", 0))
         return
+    atheris.instrument_all()  # coverage feedback for stomper, imported above
     atheris.Setup(sys.argv, run_one)
     atheris.Fuzz()
 
