@@ -145,9 +145,44 @@ class Frame:
         return as_dict(frame)
 
     def encode(self, version: str = DEFAULT_VERSION, content_length: bool | None = None) -> bytes:
-        """The frame as wire bytes for `version`. See `encode_frame`."""
-        return encode_frame(self, version, content_length)
+        """The frame as wire bytes for `version`.
 
+        `content_length`: None (default) adds a content-length header to every
+        frame that carries a body, as the spec says a client SHOULD; True adds it
+        even to an empty body; False adds it only when the body holds a NUL, the
+        one case where it is required.
+
+        The common case, str names and values with no ':', newline, CR or
+        backslash inside, is recognised from the joined header text in C and
+        needs no escaping; anything else takes the careful path.
+        """
+        if version not in VERSIONS:
+            check_version(version)
+        command = self._command
+        if not command:
+            raise FrameError("a frame needs a command")
+        if command in MISSING_IN_VERSION[version]:
+            raise FrameError(f"STOMP {version} has no {command} command")
+        headers, repeated, body = self.headers, self.repeated_headers, self._body
+        count = len(headers) + len(repeated)
+        try:
+            text = "\n".join(map(":".join, self.header_items() if repeated else headers.items()))
+        except TypeError:  # a value that is not a str, such as an int
+            text = "\\"
+        if text.count(":") == count and text.count("\n") == count - 1 and "\\" not in text and "\r" not in text and "" not in headers:
+            text = text + "\n" if count else ""
+        else:
+            text = _escaped_header_block(self, version)
+        if body and content_length is None and "content-length" not in headers:
+            text = f"{text}content-length:{len(body)}\n"
+        else:
+            text += _content_length_header(self, content_length)
+        try:
+            encoded = f"{command}\n{text}\n".encode()
+        except UnicodeEncodeError as error:
+            # Lone surrogates (e.g. text decoded with surrogateescape) have no UTF-8 form.
+            raise FrameError(f"header text {error.object[error.start:error.end]!r} cannot be encoded as UTF-8") from None
+        return b"".join((encoded, body, b"\0"))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Frame):
@@ -211,42 +246,5 @@ def _escaped_header_block(frame: Frame, version: str) -> str:
     return "".join(_encode_header(command, str(name), str(value), version) for name, value in frame.header_items())
 
 
-def encode_frame(frame: Frame, version: str = DEFAULT_VERSION, content_length: bool | None = None) -> bytes:
-    """Encode `frame` for `version`.
-
-    `content_length`: None (default) adds a content-length header to every
-    frame that carries a body, as the spec says a client SHOULD; True adds it
-    even to an empty body; False adds it only when the body holds a NUL, the
-    one case where it is required.
-
-    The common case, str names and values with no ':', newline, CR or
-    backslash inside, is recognised from the joined header text in C and
-    needs no escaping; anything else takes the careful path.
-    """
-    if version not in VERSIONS:
-        check_version(version)
-    command = frame._command
-    if not command:
-        raise FrameError("a frame needs a command")
-    if command in MISSING_IN_VERSION[version]:
-        raise FrameError(f"STOMP {version} has no {command} command")
-    headers, repeated, body = frame.headers, frame.repeated_headers, frame._body
-    count = len(headers) + len(repeated)
-    try:
-        text = "\n".join(map(":".join, frame.header_items() if repeated else headers.items()))
-    except TypeError:  # a value that is not a str, such as an int
-        text = "\\"
-    if text.count(":") == count and text.count("\n") == count - 1 and "\\" not in text and "\r" not in text and "" not in headers:
-        text = text + "\n" if count else ""
-    else:
-        text = _escaped_header_block(frame, version)
-    if body and content_length is None and "content-length" not in headers:
-        text = f"{text}content-length:{len(body)}\n"
-    else:
-        text += _content_length_header(frame, content_length)
-    try:
-        encoded = f"{command}\n{text}\n".encode()
-    except UnicodeEncodeError as error:
-        # Lone surrogates (e.g. text decoded with surrogateescape) have no UTF-8 form.
-        raise FrameError(f"header text {error.object[error.start:error.end]!r} cannot be encoded as UTF-8") from None
-    return b"".join((encoded, body, b"\0"))
+#: The same as `Frame.encode`, as a function.
+encode_frame = Frame.encode
