@@ -255,3 +255,13 @@ def test_context_manager_disconnects(broker):
     with broker.connection() as conn:
         assert conn.connected and conn.session is not None and conn.server
     assert not conn.connected
+
+
+def test_batch_publish_then_receipt(conn, queue):
+    conn.subscribe(queue, receipt=True, timeout=WAIT)
+    with conn.batch():
+        for n in range(1000):
+            conn.send(queue, b"%d" % n)
+        conn.send(queue, b"end", receipt=True, timeout=WAIT)  # the receipt wait writes out the batch first
+    bodies = [conn.receive(timeout=WAIT).body for _ in range(1001)]
+    assert bodies == [b"%d" % n for n in range(1000)] + [b"end"]

@@ -242,3 +242,17 @@ def test_passcode_never_in_on_frame():
     assert seen[0][0] == "out" and connect_frame.command == "CONNECT"
     assert connect_frame.headers["passcode"] == "***"
     assert b"passcode:secret" in peer.data()
+
+
+def test_batch_coalesces_writes():
+    with FakePeer([("expect", 501), ("hold",)]) as peer:
+        conn = connect(peer)
+        with conn.batch(size=1 << 20):
+            for n in range(500):
+                conn.send("/queue/b", str(n))
+            assert peer.data().count(b"SEND") == 0  # held back until the batch writes
+            conn.flush()
+            conn.send("/queue/b", b"last")
+        conn.close()
+    sends = [frame for frame in FrameParser().feed(peer.data().split(b"\0", 1)[1]) if frame.command == "SEND"]
+    assert [frame.body for frame in sends] == [str(n).encode() for n in range(500)] + [b"last"]
