@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import IO
 
-from stomper import Frame
+from stomper import Frame, FrameError, FrameParser
 
 from .errors import EXIT_CONNECTION, EXIT_ERROR, EXIT_OK, CliError, ConnectionProblem, TimeoutExpired, classify, mask
 from .options import ConnectionParams, open_connection
@@ -132,6 +132,14 @@ def mask_frame(frame: Frame) -> Frame:
     return Frame(frame.command, items, frame.body)
 
 
+def wire_form(frame: Frame, version: str) -> Frame:
+    """`frame` as the broker reads it (with the content-length the encoder adds), so that `show` and `save` agree."""
+    try:
+        return FrameParser(version).feed(frame.encode(version))[0]
+    except (FrameError, IndexError):
+        return frame
+
+
 class Session:
     """A REPL session: the connection, what was seen, and the state commands share."""
 
@@ -155,15 +163,18 @@ class Session:
         self._reader: threading.Thread | None = None
         self._reader_stop = threading.Event()
         self._more: Callable[[], str | None] = lambda: None
+        self._reported_errors: set[int] = set()  # ERROR frames already reported on arrival
 
     # ------------------------------------------------------------------
     # What the session saw
 
     def on_frame(self, frame: Frame, direction: str) -> None:
         """The Connection's callback for every frame sent or received (any thread)."""
-        frame = mask_frame(frame)
+        original, frame = frame, mask_frame(frame)
         conn = self.conn
         version = conn.version if conn is not None else "1.2"
+        if direction == "out":
+            frame = wire_form(frame, version)
         with self._arrived:
             entry = Entry(len(self.history) + 1, direction, frame, version)
             self.history.append(entry)
@@ -175,11 +186,13 @@ class Session:
                 if frame.command == "MESSAGE":
                     self._message_count += 1
                 self._arrived.notify_all()
-        if direction == "in" and frame.command == "ERROR":
-            self.failed(EXIT_ERROR)
         if (direction == "in" and frame.command in SHOWN_ARRIVALS) or (self.verbose and frame.command not in ("CONNECT", "CONNECTED")):
             arrow = "<<<" if direction == "in" else ">>>"
             self.out.frame(frame, f"{arrow} #{entry.number}")
+        if direction == "in" and frame.command == "ERROR":
+            self._reported_errors.add(id(original))
+            self.failed(EXIT_ERROR)
+            self.out.error(f"broker error: {frame.headers.get('message') or '(no message header)'} (ERROR #{entry.number})")
 
     @property
     def destinations(self) -> list[str]:
@@ -363,10 +376,11 @@ class Session:
         return self._more()
 
     def report(self, error: BaseException) -> int:
-        """Print the one line for `error`, remember the failure, return its exit code."""
+        """Print the one line for `error` (unless it is an ERROR frame already reported), remember the failure, return its exit code."""
         code, message, _detail = classify(error)
         self.failed(code)
-        self.out.error(message)
+        if id(getattr(error, "frame", None)) not in self._reported_errors:
+            self.out.error(message)
         return code
 
     def execute(self, line: str, more: Callable[[], str | None] | None = None) -> bool:
