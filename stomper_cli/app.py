@@ -1,17 +1,146 @@
-"""The `stomper` Click group; each subcommand lives in its own module."""
+"""The `stomper` Click group: global options, lazy subcommands, and the one place errors become exit codes.
+
+Subcommands live one per module and are imported only when run (or when
+help lists them), so `stomper pack` and `stomper unpack --json` never load
+Rich or the connection code. To add a subcommand, add its name to
+`SUBCOMMANDS` with "module:function".
+"""
 
 from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass
 
 import click
 
 from stomper import __version__
 
+from .errors import classify, mask
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+SUBCOMMANDS = {
+    "pack": "stomper_cli.pack:pack",
+    "unpack": "stomper_cli.unpack:unpack",
+    "send": "stomper_cli.send:send",
+    "subscribe": "stomper_cli.subscribe:subscribe",
+    "repl": "stomper_cli.repl:repl",
+}
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  success
+  1  the broker sent ERROR, or input data was malformed
+  2  usage error
+  3  could not connect, or the connection was lost
+  4  --timeout expired before --count messages arrived
+"""
+
+
+@dataclass
+class Settings:
+    """The group options, available to every subcommand as `get_settings()`."""
+
+    color: str = "auto"
+    verbose: bool = False
+    debug: bool = False
+
+
+def get_settings() -> Settings:
+    """The current invocation's Settings (defaults outside of a Click context)."""
+    ctx = click.get_current_context(silent=True)
+    found = ctx.find_object(Settings) if ctx is not None else None
+    return found or Settings()
+
+
+class StomperGroup(click.Group):
+    """A group that imports each subcommand on first use and maps every failure to an exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*SUBCOMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        target = SUBCOMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, _, attribute = target.partition(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        self.commands[cmd_name] = command
+        return command
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
+        """Run; report any failure as one line on stderr (a traceback only with --debug)."""
+        global _last_settings
+        _last_settings = Settings()
+        try:
+            code = super().main(args, prog_name or "stomper", complete_var, standalone_mode=False, **extra)
+            code = code if isinstance(code, int) else 0
+        except click.exceptions.Exit as done:
+            code = done.exit_code
+        except BrokenPipeError:
+            code = _quiet_broken_pipe()
+        except (Exception, KeyboardInterrupt, click.Abort) as error:  # noqa: B902 - this is the one reporting place
+            code = report(error)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader of stdout went away (`| head`): stop quietly with 1, as Click itself does."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 1
+
+
+def report(error: BaseException) -> int:
+    """Write the one stderr line for `error` (plus detail under --verbose, traceback under --debug); return the exit code."""
+    settings = _last_settings
+    code, message, detail = classify(error)
+    if settings.debug:
+        import traceback
+
+        sys.stderr.write(mask("".join(traceback.format_exception(error))))
+    sys.stderr.write(mask(f"stomper: error: {message}") + "\n")
+    if detail and (settings.verbose or settings.debug):
+        sys.stderr.write(mask(detail.rstrip("\n")) + "\n")
+    sys.stderr.flush()
+    return code
+
+
+_last_settings = Settings()
+
+
+@click.group(cls=StomperGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES_HELP)
 @click.version_option(__version__, "-V", "--version", prog_name="stomper")
-def cli() -> None:
-    """stomper: craft, inspect, send and receive STOMP frames."""
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour output: auto is on for terminals and off in pipes or when NO_COLOR is set.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Say more: frames sent and received, error details (passcodes masked).")
+@click.option("--debug", is_flag=True, help="Like --verbose, and show a Python traceback on errors.")
+@click.pass_context
+def cli(ctx: click.Context, color: str, verbose: bool, debug: bool) -> None:
+    """stomper: craft, inspect, send and receive STOMP frames.
+
+    \b
+    stomper pack SEND -H destination:/queue/a --body hi | stomper unpack
+    stomper send /queue/a 'hello'
+    stomper subscribe /queue/a -n 1
+    """
+    global _last_settings
+    ctx.obj = _last_settings = Settings(color=color, verbose=verbose or debug, debug=debug)
 
 
-def main() -> None:
-    cli()
+def main(args: list[str] | None = None) -> int:
+    """The console-script entry point; exits with the command's exit code."""
+    return cli.main(args=args, prog_name="stomper")

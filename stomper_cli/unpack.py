@@ -1,0 +1,104 @@
+"""`stomper unpack`: show every frame of a raw STOMP byte stream."""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+import click
+
+from stomper import Frame, FrameError, FrameParser
+from stomper.frame import MISSING_IN_VERSION
+
+from .app import get_settings
+from .errors import InputError
+from .options import stomp_version_option
+from .render import FrameWriter
+
+CHUNK = 64 * 1024
+_ACK_HEADERS = {"1.0": ("message-id",), "1.1": ("message-id", "subscription"), "1.2": ("id",)}
+_CONNECT_HEADERS = {"1.0": (), "1.1": ("accept-version", "host"), "1.2": ("accept-version", "host")}
+_SINCE_11 = {"1.0": (), "1.1": ("id",), "1.2": ("id",)}
+#: Headers each version requires, per command.
+REQUIRED_HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
+    "CONNECT": _CONNECT_HEADERS,
+    "STOMP": _CONNECT_HEADERS,
+    "CONNECTED": {"1.0": (), "1.1": ("version",), "1.2": ("version",)},
+    "SEND": {version: ("destination",) for version in _ACK_HEADERS},
+    "SUBSCRIBE": {version: ("destination", *ids) for version, ids in _SINCE_11.items()},
+    "UNSUBSCRIBE": _SINCE_11,
+    "ACK": _ACK_HEADERS,
+    "NACK": _ACK_HEADERS,
+    "BEGIN": {version: ("transaction",) for version in _ACK_HEADERS},
+    "COMMIT": {version: ("transaction",) for version in _ACK_HEADERS},
+    "ABORT": {version: ("transaction",) for version in _ACK_HEADERS},
+    "MESSAGE": {version: ("destination", "message-id", *(("subscription",) if version != "1.0" else ())) for version in _ACK_HEADERS},
+    "RECEIPT": {version: ("receipt-id",) for version in _ACK_HEADERS},
+}
+#: Only these frames may carry a body.
+BODY_COMMANDS = frozenset({"SEND", "MESSAGE", "ERROR"})
+
+
+def strict_problem(frame: Frame, version: str) -> str | None:
+    """What STOMP `version` forbids or requires that `frame` gets wrong, or None."""
+    command = frame.command
+    if command in MISSING_IN_VERSION[version]:
+        return f"STOMP {version} has no {command} command"
+    missing = [name for name in REQUIRED_HEADERS.get(command, {}).get(version, ()) if name not in frame.headers]
+    if command == "UNSUBSCRIBE" and version == "1.0" and not ({"id", "destination"} & frame.headers.keys()):
+        missing = ["id or destination"]
+    if missing:
+        return f"{command} needs {', '.join(missing)} in STOMP {version}"
+    if frame.body and command not in BODY_COMMANDS:
+        return f"{command} frames may not have a body"
+    return None
+
+
+def read_chunks(stream: IO[bytes]) -> Any:
+    """Chunks as soon as they arrive (read1), so a live pipe is shown frame by frame."""
+    read = getattr(stream, "read1", stream.read)
+    while chunk := read(CHUNK):
+        yield chunk
+
+
+EXAMPLES = """Examples:
+
+\b
+  stomper pack SEND -H destination:/q --body hi | stomper unpack
+  stomper unpack --json capture.bin | jq .headers
+  stomper subscribe /queue/a --raw | stomper unpack"""
+
+
+@click.command(epilog=EXAMPLES)
+@click.argument("file", type=click.File("rb"), default="-")
+@click.option("--json", "as_json", is_flag=True, help='JSON Lines: {"command", "headers", "body" or "body_base64"} per frame.')
+@click.option("--strict", is_flag=True, help="Also fail on what the STOMP version forbids or requires (e.g. SEND without destination).")
+@stomp_version_option("1.2", "Parse with this version's rules (escaping, CRLF).")
+@click.option("--show-passcode", is_flag=True, help="Do not mask passcode headers (e.g. to re-pack a captured CONNECT).")
+def unpack(file: IO[bytes], as_json: bool, strict: bool, stomp_version: str, show_passcode: bool) -> None:
+    """Show every frame of a raw STOMP stream read from FILE (default stdin).
+
+    On a terminal: Rich rendering. Into a pipe: plain text, or JSON Lines with
+    --json. Frames before a malformed one are shown; the error and its byte
+    offset go to stderr and the exit code is 1.
+    """
+    writer = FrameWriter("json" if as_json else "pretty", get_settings().color, show_secrets=show_passcode)
+    parser = FrameParser(stomp_version)
+    count = 0
+
+    def emit(frames: list[Frame]) -> None:
+        nonlocal count
+        for frame in frames:
+            count += 1
+            problem = strict_problem(frame, stomp_version) if strict else None
+            if problem:
+                raise InputError(f"frame {count}: {problem}")
+            writer.write(frame)
+
+    try:
+        for chunk in read_chunks(file):
+            frames = parser.feed(chunk)
+            emit(frames)
+        parser.close()
+    except FrameError as error:
+        emit(getattr(error, "frames", []))
+        raise InputError(f"malformed frame: {error.reason} (at byte {error.offset})") from None
