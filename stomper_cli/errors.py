@@ -54,7 +54,14 @@ class InputError(CliError):
     """Input data (a frame stream, a JSON line, a file) is malformed: exit 1."""
 
 
-class CountTimeoutError(CliError):
+class ConnectionProblem(CliError):  # noqa: N818 - reads as a sentence in callers: raise ConnectionProblem(...)
+    """Could not connect or lost the connection: exit 3."""
+
+    exit_code = EXIT_CONNECTION
+
+
+class TimeoutExpired(CliError):  # noqa: N818 - same
+
     """--timeout expired before --count messages arrived: exit 4."""
 
     exit_code = EXIT_TIMEOUT

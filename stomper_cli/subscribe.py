@@ -9,7 +9,7 @@ import click
 from stomper.commands import ACK_MODES
 
 from .app import get_settings
-from .errors import CountTimeoutError
+from .errors import TimeoutExpired
 from .options import ConnectionParams, connection_options, frame_logger, header_option, open_connection
 from .render import FORMATS, FrameWriter, default_format
 
@@ -78,7 +78,7 @@ def subscribe(destinations: tuple[str, ...], ack: str, count: int | None, timeou
             if message is None:
                 if count is None:
                     break
-                raise CountTimeoutError(f"no message for {timeout:g} s: received {received} of {count}")
+                raise TimeoutExpired(f"no message for {timeout:g} s: received {received} of {count}")
             writer.write(message)
             if mode != "auto":
                 conn.ack(message)
