@@ -258,6 +258,7 @@ class Connection:
         self._batch: bytearray | None = None
         self._batch_owner: int | None = None
         self._batch_size = BATCH_SIZE
+        self._prefixes: dict[tuple, bytes] = {}
 
     # ------------------------------------------------------------------
     # State
@@ -611,6 +612,18 @@ class Connection:
         receipt_id = commands.next_id("receipt") if receipt else None
         if hasattr(body, "read"):
             self._send_stream(destination, body, headers, content_type, transaction, receipt_id)
+        elif not headers and receipt_id is None and self._on_frame is None:
+            # The hot path: the core encodes the header block once per destination; only the body changes.
+            key = (destination, content_type, transaction, self.engine.version)
+            prefix = self._prefixes.get(key)
+            if prefix is None:
+                prefix = self._send_prefix(key)
+            if isinstance(body, str):
+                body = body.encode("utf-8", "surrogateescape")
+            if body:
+                self._write(b"%scontent-length:%d\n\n%s\0" % (prefix, len(body), body))
+            else:
+                self._write(prefix + b"\n\0")
         else:
             frame = commands.send(destination, body, content_type, transaction, receipt_id, headers)
             if self._on_frame is not None:
@@ -619,6 +632,15 @@ class Connection:
         if receipt_id is not None:
             self.wait_receipt(receipt_id, timeout)
         return receipt_id
+
+    def _send_prefix(self, key: tuple) -> bytes:
+        """SEND's encoded command and headers, up to the content-length line, for `key`."""
+        destination, content_type, transaction, version = key
+        prefix = commands.send(destination, b"", content_type, transaction).encode(version, content_length=False)[:-2]
+        if len(self._prefixes) >= 256:
+            self._prefixes.clear()
+        self._prefixes[key] = prefix
+        return prefix
 
     def _send_stream(self, destination, stream, headers, content_type, transaction, receipt_id) -> None:
         size = _stream_size(stream)

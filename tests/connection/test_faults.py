@@ -84,10 +84,10 @@ def test_silent_peer_is_lost_by_heart_beat_even_without_a_reader():
 
 
 def test_heart_beats_keep_a_quiet_connection_alive_and_eols_are_sent():
-    connected = b"CONNECTED\nversion:1.2\nheart-beat:100,100\n\n\0"
-    beats = [("send", b"\n"), ("sleep", 0.05)] * 20
+    connected = b"CONNECTED\nversion:1.2\nheart-beat:500,500\n\n\0"
+    beats = [("send", b"\n"), ("sleep", 0.1)] * 25
     with FakePeer([*beats, ("send", MESSAGE), ("hold",)], connected=connected) as peer:
-        conn = connect(peer, heart_beat=(100, 100))
+        conn = connect(peer, heart_beat=(500, 500))
         try:
             message = conn.receive(timeout=10)
             assert message is not None and message.body == b"hello"
@@ -256,3 +256,21 @@ def test_batch_coalesces_writes():
         conn.close()
     sends = [frame for frame in FrameParser().feed(peer.data().split(b"\0", 1)[1]) if frame.command == "SEND"]
     assert [frame.body for frame in sends] == [str(n).encode() for n in range(500)] + [b"last"]
+
+
+def test_plain_send_bytes_are_the_core_encoding():
+    from stomper import commands
+
+    cases = [
+        ("/queue/a", b"body", None, None),
+        ("/queue/with:colon\\and\nnewline", b"\0nul", "application/octet-stream", "tx-1"),
+        ("/queue/a", b"", None, None),
+        ("/queue/ü", "text ☃", "text/plain; charset=utf-8", None),
+    ]
+    with FakePeer([("expect", len(cases)), ("hold",)]) as peer:
+        conn = connect(peer)
+        for destination, body, content_type, transaction in cases:
+            conn.send(destination, body, content_type=content_type, transaction=transaction)
+        conn.close()
+    expected = b"".join(commands.send(d, b, c, t).encode("1.2") for d, b, c, t in cases)
+    assert peer.data().split(b"\0", 1)[1].startswith(expected)
