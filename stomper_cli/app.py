@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-from dataclasses import dataclass
 
 import click
 
@@ -36,13 +35,15 @@ Exit codes:
 """
 
 
-@dataclass
 class Settings:
     """The group options, available to every subcommand as `get_settings()`."""
 
-    color: str = "auto"
-    verbose: bool = False
-    debug: bool = False
+    __slots__ = ("color", "verbose", "debug")
+
+    def __init__(self, color: str = "auto", verbose: bool = False, debug: bool = False) -> None:
+        self.color = color
+        self.verbose = verbose
+        self.debug = debug
 
 
 def get_settings() -> Settings:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import click
@@ -77,21 +76,29 @@ def read_body(body: str | None, body_file: Any, default: bytes | None = b"") -> 
 # --- connection options ---------------------------------------------------------------------------
 
 
-@dataclass
 class ConnectionParams:
-    """Everything needed to open a Connection, as given on the command line."""
+    """Everything needed to open a Connection, as given on the command line (a plain class: no dataclasses import at start-up)."""
 
-    urls: list[str] = field(default_factory=lambda: [DEFAULT_URL])
-    login: str | None = None
-    passcode: str | None = field(default=None, repr=False)
-    vhost: str | None = None
-    version: str | None = None
-    heart_beat: tuple[int, int] = (10000, 10000)
-    connect_timeout: float = 10.0
-    ca_file: str | None = None
-    cert_file: str | None = None
-    key_file: str | None = None
-    verify: bool = True
+    def __init__(
+        self, urls: list[str] | None = None, login: str | None = None, passcode: str | None = None, vhost: str | None = None,
+        version: str | None = None, heart_beat: tuple[int, int] = (10000, 10000), connect_timeout: float = 10.0,
+        ca_file: str | None = None, cert_file: str | None = None, key_file: str | None = None, verify: bool = True,
+    ) -> None:
+        self.urls = urls or [DEFAULT_URL]
+        self.login = login
+        self.passcode = passcode
+        self.vhost = vhost
+        self.version = version
+        self.heart_beat = heart_beat
+        self.connect_timeout = connect_timeout
+        self.ca_file = ca_file
+        self.cert_file = cert_file
+        self.key_file = key_file
+        self.verify = verify
+
+    def __repr__(self) -> str:
+        shown = {name: value for name, value in vars(self).items() if name != "passcode"}
+        return f"ConnectionParams({', '.join(f'{name}={value!r}' for name, value in shown.items())})"
 
 
 def _urls_callback(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[str]:

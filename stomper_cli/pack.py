@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import sys
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
@@ -34,6 +31,8 @@ def frame_from_json(data: Any) -> Frame:
     if any(not isinstance(part, str) for pair in items for part in pair):
         raise ValueError("header names and values must be strings")
     if "body_base64" in data:
+        import base64
+
         body: bytes | str = base64.b64decode(data["body_base64"], validate=True)
     else:
         body = data.get("body", "")
@@ -44,6 +43,9 @@ def frame_from_json(data: Any) -> Frame:
 
 def frames_from_json_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, Frame]]:
     """(line number, Frame) for each non-blank JSON line; InputError names the bad line."""
+    import binascii
+    import json
+
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
