@@ -78,3 +78,17 @@ def broker(request) -> Broker:
             pytest.skip(message)
         pytest.fail(message)
     return Broker(name, url)
+
+
+@pytest.fixture
+def tls_broker(broker) -> tuple[Broker, str]:
+    """(the broker at its TLS port, the test CA file)."""
+    port = {"rabbitmq": 61614, "activemq": 61624}[broker.name]
+    parts = urlsplit(broker.url)
+    default = f"stomp+ssl://{parts.username}:{parts.password}@localhost:{port}"
+    url = os.environ.get(f"STOMPER_{broker.name.upper()}_TLS_URL", default)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    ca_file = os.environ.get("STOMPER_TEST_CA", os.path.join(root, ".brokers", "certs", "ca.pem"))
+    if not os.path.exists(ca_file):
+        pytest.fail(f"no test CA at {ca_file}; start the brokers with scripts/brokers start")
+    return Broker(broker.name, url), ca_file

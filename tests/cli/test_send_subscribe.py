@@ -159,3 +159,12 @@ def test_broker_error_exits_1(broker, queue):
     else:
         result = run("subscribe", "--url", broker.url, queue, "-H", "selector:bad ((", "-n", "1", "--timeout", "5")
     assert assert_one_error_line(result, 1).startswith("stomper: error: broker error: ")
+
+
+def test_tls_with_the_test_ca_and_exit_3_without_it(tls_broker, queue):
+    broker, ca_file = tls_broker
+    send(broker, queue, "over tls", "--ca-file", ca_file)
+    result = run("subscribe", "--url", broker.url, "--ca-file", ca_file, queue, "-n", "1", "--timeout", "30", "--body-only")
+    assert result.stdout == b"over tls\n", result.stderr
+    line = assert_one_error_line(run("send", "--url", broker.url, queue, "x"), 3)
+    assert "certificate" in line
