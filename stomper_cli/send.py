@@ -10,7 +10,7 @@ from typing import IO, Any
 
 import click
 
-from .app import get_settings
+from .app import EXIT_CODES_HELP, get_settings
 from .options import ConnectionParams, connection_options, frame_logger, header_option, open_connection
 
 #: With --lines, every BATCH-th message (and the last) asks for a receipt.
@@ -100,7 +100,9 @@ def _progress(pairs: Iterator[tuple[bytes, bool]], enabled: bool) -> Iterator[tu
 \b
   stomper send /queue/a 'hello'
   stomper send /queue/a --body-file picture.png --content-type image/png
-  seq 100000 | stomper send /queue/numbers --lines --transaction""")
+  seq 100000 | stomper send /queue/numbers --lines --transaction
+
+""" + EXIT_CODES_HELP)
 @click.argument("destination")
 @click.argument("body", required=False)
 @click.option("--body-file", type=click.File("rb"), metavar="PATH|-", help="Read the body from a file, or - for stdin.")

@@ -8,7 +8,7 @@ import click
 
 from stomper.commands import ACK_MODES
 
-from .app import get_settings
+from .app import EXIT_CODES_HELP, get_settings
 from .errors import TimeoutExpired
 from .options import ConnectionParams, connection_options, frame_logger, header_option, open_connection
 from .render import FORMATS, FrameWriter, default_format
@@ -46,7 +46,9 @@ Examples:
   stomper subscribe /queue/a
   stomper subscribe /queue/a -n 10 --timeout 5 --json | jq -r .body
   stomper subscribe /queue/a --raw | stomper unpack
-  stomper subscribe /queue/jobs --ack client-individual --body-only > jobs.txt""")
+  stomper subscribe /queue/jobs --ack client-individual --body-only > jobs.txt
+
+""" + EXIT_CODES_HELP)
 @click.argument("destinations", metavar="DESTINATION...", nargs=-1, required=True)
 @click.option("--ack", type=click.Choice(ACK_MODES), default="auto", show_default=True,
               help="Acknowledgement mode; in client modes a message is acked only after it was written and flushed.")
