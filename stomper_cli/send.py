@@ -142,8 +142,9 @@ def send(destination: str, body: str | None, body_file: Any, lines: bool, header
         tx = conn.begin() if transaction else None
         sender = PipelinedSender(conn, destination, headers, content_type, tx, receipt and tx is None, batch)
         try:
-            for message, last in _progress(with_last(bodies), show_progress):
-                sender.send(message, last)
+            with conn.batch():  # many sends coalesced into large writes; a receipt wait writes out what is pending
+                for message, last in _progress(with_last(bodies), show_progress):
+                    sender.send(message, last)
             sender.finish()
         except BaseException:
             if tx is not None:
