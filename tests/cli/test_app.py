@@ -9,8 +9,8 @@ import subprocess
 import sys
 
 import pytest
+from cli_helpers import STOMPER, assert_one_error_line, run
 from click.testing import CliRunner
-from conftest import STOMPER, assert_one_error_line, run
 
 from stomper import Frame
 from stomper_cli import completions

@@ -6,7 +6,7 @@ import base64
 import json
 
 import pytest
-from conftest import assert_one_error_line, run
+from cli_helpers import assert_one_error_line, run
 
 from stomper import Frame, FrameParser
 

@@ -8,7 +8,7 @@ import subprocess
 import uuid
 
 import pytest
-from conftest import STOMPER, Broker, assert_one_error_line, run
+from cli_helpers import STOMPER, Broker, assert_one_error_line, run
 
 pytestmark = pytest.mark.broker
 
