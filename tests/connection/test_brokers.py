@@ -11,6 +11,8 @@ import pytest
 
 from stomper.connection import BrokerError, ConnectFailed, Connection, ReceiptTimeout, parse_url
 
+from .conftest import BROKERS, require_broker
+
 WAIT = 15.0  # bound for anything expected to arrive
 
 
@@ -239,11 +241,12 @@ def test_wrong_passcode_is_broker_error_without_the_passcode(broker):
     assert endpoint.login in text or "auth" in text.lower() or "refused" in text.lower()
 
 
-def test_unknown_vhost_is_refused_by_rabbitmq(broker):
-    if broker.name != "rabbitmq":
-        pytest.skip("only RabbitMQ reads host as a virtual host")
+def test_unknown_vhost_is_refused_by_rabbitmq():
+    """Only RabbitMQ reads the host header as a virtual host."""
+    rabbitmq = BROKERS["rabbitmq"]
+    require_broker(rabbitmq)
     with pytest.raises(BrokerError):
-        Connection(broker.url, vhost="no-such-vhost", heart_beat=(0, 0)).connect()
+        Connection(rabbitmq.url, vhost="no-such-vhost", heart_beat=(0, 0)).connect()
 
 
 def test_receipt_timeout(conn):

@@ -6,10 +6,9 @@ import queue as queues
 import threading
 
 import pytest
+import stomp  # stomp-py 9.0, a test dependency
 
 from stomper.connection import parse_url
-
-stomp = pytest.importorskip("stomp", reason="stomp-py (a test dependency) is not installed")
 
 WAIT = 15.0
 BODIES = [

@@ -8,7 +8,6 @@ command history survives a restart.
 from __future__ import annotations
 
 import shlex
-import shutil
 import subprocess
 import time
 import uuid
@@ -18,7 +17,7 @@ from conftest import REPL, repl_env
 
 from stomper.connection import Connection
 
-pytestmark = [pytest.mark.broker, pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (apt-get install tmux)")]
+pytestmark = [pytest.mark.broker]
 PROMPT = "stomper> "
 
 
