@@ -387,7 +387,8 @@ class FrameParser:
         digits = text.lstrip("0") or "0"
         length = int(digits) if len(digits) <= len(str(self.max_frame_size)) else self.max_frame_size
         if length >= self.max_frame_size:
-            self._fail(f"content-length {length} exceeds the frame size limit of {self.max_frame_size} bytes", pos)
+            shown = text if len(text) <= 40 else f"{text[:20]}...({len(text)} digits)"
+            self._fail(f"content-length {shown} exceeds the frame size limit of {self.max_frame_size} bytes", pos)
         return length
 
     def _complete_body(self, frames: list[Frame], head: _Head, buf: bytearray, pos: int, end: int) -> int:

@@ -132,6 +132,11 @@ def test_content_length_with_thousands_of_digits_is_a_frame_error() -> None:
     assert frame.body == b"abc"
 
 
+def test_too_large_content_length_error_names_the_value_sent() -> None:
+    with pytest.raises(FrameError, match="content-length 99999999999 exceeds"):
+        FrameParser().feed(b"SEND\ncontent-length:99999999999\n\n")
+
+
 def test_nul_terminated_body_ends_at_the_first_nul() -> None:
     parser = FrameParser()
     frames = parser.feed(b"SEND\n\nhello\n\nworld\0\0")
