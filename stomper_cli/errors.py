@@ -74,8 +74,12 @@ def _connection_error(error: BaseException) -> tuple[int, str, str | None] | Non
         return None
     broker_error = getattr(connection, "BrokerError", ())
     if isinstance(error, broker_error):
-        message = getattr(error, "message", None) or str(error)
-        return EXIT_ERROR, f"broker error: {message}", getattr(error, "body", None) or None
+        message = getattr(error, "message", None) or str(error).splitlines()[0]
+        body = (getattr(error, "body", None) or "").strip()
+        reason = body.splitlines()[0][:200] if body else ""
+        if reason and reason not in message:
+            message = f"{message} ({reason})"  # RabbitMQ says why only in the body
+        return EXIT_ERROR, f"broker error: {message}", body or None
     lost = tuple(getattr(connection, name) for name in ("ConnectFailed", "ConnectionLost", "ReceiptTimeout") if hasattr(connection, name))
     if lost and isinstance(error, lost):
         text = str(error)
