@@ -19,6 +19,8 @@ DEFAULT_MAX_HEADER_LINE = 64 * 1024
 
 _UNESCAPES = {"1.1": {"n": "\n", "c": ":", "\\": "\\"}}
 _UNESCAPES["1.2"] = {**_UNESCAPES["1.1"], "r": "\r"}
+
+
 def _ordinary_headers(text: str) -> tuple[str, dict[str, str]] | None:
     """(command, headers) of a head block, or None when it needs the careful path.
 
