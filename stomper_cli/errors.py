@@ -26,9 +26,14 @@ MASK = "********"
 _secrets: set[str] = set()
 
 
-def add_secret(secret: str | None) -> None:
-    """Remember `secret` so that `mask` hides it from every message."""
-    if secret:
+def add_secret(secret: str | None, login: str | None = None) -> None:
+    """Remember `secret` so that `mask` hides it from every message.
+
+    A passcode equal to its login (guest/guest) is not registered: the login
+    is shown on purpose, and hiding every occurrence of it would blank out
+    the user name in URLs and in the broker's own messages.
+    """
+    if secret and secret != login:
         _secrets.add(secret)
 
 

@@ -106,15 +106,13 @@ def _urls_callback(ctx: click.Context, param: click.Parameter, values: tuple[str
     for url in urls:
         if not url.startswith(URL_SCHEMES):
             raise click.BadParameter(f"{url!r} is not a stomp:// or stomp+ssl:// URL", ctx=ctx, param=param)
-        try:
-            from stomper.connection import parse_url
-        except ImportError:  # pragma: no cover - only while the connection module is missing
-            continue
+        from stomper.connection import parse_url
+
         try:
             endpoint = parse_url(url)
         except ValueError as error:
             raise click.BadParameter(f"bad URL: {error}", ctx=ctx, param=param) from None
-        add_secret(getattr(endpoint, "passcode", None))
+        add_secret(endpoint.passcode, endpoint.login)
     return urls
 
 
@@ -165,7 +163,7 @@ def connection_options(function: Callable) -> Callable:
         passcode = given["passcode"]
         if given["ask_passcode"]:
             passcode = click.prompt("Passcode", hide_input=True, err=True, default="", show_default=False)
-        add_secret(passcode)
+        add_secret(passcode, given["login"])
         kwargs["conn_params"] = ConnectionParams(
             urls=given["urls"], login=given["login"], passcode=passcode, vhost=given["vhost"], version=given["stomp_version"],
             heart_beat=given["heart_beat"], connect_timeout=given["connect_timeout"], ca_file=given["ca_file"],

@@ -111,3 +111,12 @@ def test_count_makes_auto_mode_acknowledge_what_was_written():
     assert wire_ack_mode("auto", 5, "1.2") == "client-individual"
     assert wire_ack_mode("auto", 5, "1.0") == "client"
     assert wire_ack_mode("client", None, "1.1") == "client"
+
+
+def test_a_passcode_equal_to_the_login_leaves_the_login_readable():
+    from stomper_cli.errors import add_secret, mask
+
+    add_secret("guest", "guest")
+    add_secret("s3cret-for-masking", "bob")
+    assert mask("stomp://guest:***@host refused user 'guest'") == "stomp://guest:***@host refused user 'guest'"
+    assert "s3cret-for-masking" not in mask("passcode s3cret-for-masking")
