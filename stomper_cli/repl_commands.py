@@ -300,9 +300,9 @@ def frame_command(session: Session) -> None:
     parser.close()
     if len(frames) != 1:
         raise ReplError(f"frame: expected one frame, found {len(frames)}")
-    from .unpack import strict_problem
+    from stomper.rules import version_problem
 
-    problem = strict_problem(frames[0], version)
+    problem = version_problem(frames[0], version)
     if problem:
         session.out.info(f"note: {problem}; sending it anyway")
     conn = session.require()
