@@ -450,7 +450,7 @@ class Connection:
                     return answer, parser, frames[index + 1:], broken
                 raise ConnectionLost(f"the broker answered CONNECT with {answer.command}, not CONNECTED")
             if broken is not None:
-                raise broken
+                raise ConnectionLost(f"the peer does not speak STOMP: {broken}")
 
     def _start_heart_beats(self) -> None:
         send, receive = self.engine.heart_beats

@@ -62,6 +62,12 @@ def test_garbage_is_connection_lost():
             conn.close()
 
 
+def test_a_peer_that_is_not_a_stomp_broker_fails_the_connect_clearly():
+    expected = "does not speak STOMP: unknown command 'HTTP/1.1 400 Bad Request'"
+    with FakePeer([("hold",)], connected=b"HTTP/1.1 400 Bad Request\r\n\r\n") as peer, pytest.raises(ConnectFailed, match=expected):
+        connect(peer)
+
+
 def test_drop_mid_body_is_connection_lost():
     receive_raises([("send", MESSAGE[:-3]), ("close",)], ConnectionLost, "closed the connection")
 
