@@ -258,6 +258,7 @@ class Connection:
         self._batch: bytearray | None = None
         self._batch_owner: int | None = None
         self._batch_size = BATCH_SIZE
+        self._data_waiting = False  # the last read filled the buffer: more is probably there
         self._prefixes: dict[tuple, bytes] = {}
 
     # ------------------------------------------------------------------
@@ -846,16 +847,18 @@ class Connection:
                 return sock.recv(RECV_SIZE)
             except ssl.SSLWantReadError:
                 return None
+        # Try the socket first only when the last read found data waiting: a
+        # reader that keeps up with the broker would otherwise pay a failed
+        # recv (and its exception) before every poll.
         try:
-            return sock.recv(RECV_SIZE, socket.MSG_DONTWAIT)
+            if not self._data_waiting and not self._poll.poll(None if timeout is None else max(timeout * 1000, 0)):
+                return None
+            data = sock.recv(RECV_SIZE, socket.MSG_DONTWAIT)
         except BlockingIOError:
-            pass
-        if not self._poll.poll(None if timeout is None else max(timeout * 1000, 0)):
-            return None
-        try:
-            return sock.recv(RECV_SIZE, socket.MSG_DONTWAIT)
-        except BlockingIOError:
-            return None
+            self._data_waiting = False
+            return self._read(sock, timeout)
+        self._data_waiting = len(data) == RECV_SIZE
+        return data
 
     def _dispatch(self, frames: list[Frame]) -> None:
         on_frame = self._on_frame
