@@ -88,11 +88,11 @@ def json_line(frame: Frame, show_secrets: bool = False) -> str:
 
 def body_kind(frame: Frame) -> str:
     """'json', 'xml', 'text' or 'binary': how to show the body."""
+    if b"\0" in frame.body:
+        return "binary"
     try:
         frame.body.decode("utf-8")
     except UnicodeDecodeError:
-        return "binary"
-    if "\0" in frame.body.decode("utf-8"):
         return "binary"
     content_type = frame.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type.endswith(("/json", "+json")):
