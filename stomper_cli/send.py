@@ -48,7 +48,7 @@ class PipelinedSender:
         self.pending: deque[str] = deque()
         self._serial = 0
 
-    def send(self, body: bytes, last: bool = False) -> None:
+    def send(self, body: bytes | IO[bytes], last: bool = False) -> None:
         headers = self.headers
         if self.receipts and (last or (self.sent + 1) % self.batch == 0):
             self._serial += 1
@@ -132,7 +132,8 @@ def send(destination: str, body: str | None, body_file: Any, lines: bool, header
     elif body is not None:
         bodies = [body.encode("utf-8", "surrogateescape")]
     elif body_file is not None:
-        bodies = [body_file.read()]
+        # A regular file is streamed by the connection, never held in memory; a pipe is read.
+        bodies = [body_file if body_file.seekable() else body_file.read()]
     elif sys.stdin.isatty():
         raise click.UsageError("no body: give BODY, --body-file PATH, or pipe it on stdin")
     else:
