@@ -15,8 +15,8 @@ Formats (`FORMATS`):
 The passcode header is masked in pretty and json output. Rich is imported
 only by the functions that draw with it.
 
-For other commands (the REPL): `render_frame(frame, console)` draws one
-frame on a Rich console; `FrameWriter` writes frames to a stream in any format.
+For other commands (the REPL): `FrameWriter` writes frames to a stream in
+any format.
 """
 
 from __future__ import annotations
@@ -171,11 +171,6 @@ def make_console(file: IO[str] | None = None, color: str = "auto"):
     file = file or sys.stdout
     colored = use_color(file, color)
     return Console(file=file, force_terminal=True if color == "always" else None, no_color=not colored, highlight=False, soft_wrap=False)
-
-
-def render_frame(frame: Frame, console=None, show_secrets: bool = False) -> None:
-    """Draw one frame with Rich on `console` (a new stdout console if None)."""
-    (console or make_console()).print(frame_renderable(frame, show_secrets))
 
 
 class FrameWriter:
