@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import socket
 
-from conftest import run_repl
+from repl_helpers import run_repl
 
 
 def test_lost_connection_is_reported_and_connect_resubscribes(fake_broker, tmp_path):

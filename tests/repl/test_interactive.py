@@ -13,7 +13,7 @@ import time
 import uuid
 
 import pytest
-from conftest import REPL, repl_env
+from repl_helpers import REPL, repl_env
 
 from stomper.connection import Connection
 

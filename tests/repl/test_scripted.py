@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 
-from conftest import REPL, repl_env, run_repl
+from repl_helpers import REPL, repl_env, run_repl
 
 pytestmark = __import__("pytest").mark.broker
 
