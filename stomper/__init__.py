@@ -14,7 +14,7 @@ from __future__ import annotations
 from . import commands
 from .classic import NULL, VALID_COMMANDS, unpack_frame
 from .engine import NO_RESPONSE_NEEDED, Engine
-from .errors import FrameError
+from .errors import FrameError, FrameTooLarge
 from .frame import COMMANDS, VERSIONS, Frame, encode_frame
 from .parser import FrameParser
 from .stomp_12 import abort, ack, begin, commit, connect, disconnect, nack, send, subscribe, unsubscribe
@@ -24,6 +24,6 @@ NO_REPONSE_NEEDED = NO_RESPONSE_NEEDED
 
 __all__ = [
     "COMMANDS", "NULL", "NO_RESPONSE_NEEDED", "NO_REPONSE_NEEDED", "VALID_COMMANDS", "VERSIONS",
-    "Engine", "Frame", "FrameError", "FrameParser", "abort", "ack", "begin", "commands", "commit",
+    "Engine", "Frame", "FrameError", "FrameParser", "FrameTooLarge", "abort", "ack", "begin", "commands", "commit",
     "connect", "disconnect", "encode_frame", "nack", "send", "subscribe", "unpack_frame", "unsubscribe",
 ]

@@ -37,20 +37,18 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from typing import BinaryIO, NamedTuple
-from urllib.parse import unquote, urlsplit
 
 from . import commands
 from .engine import Engine
-from .errors import FrameError
+from .errors import BrokerError, ConnectFailed, ConnectionLost, FrameError, ReceiptTimeout, StompError
 from .frame import VERSIONS, Frame
 from .parser import DEFAULT_MAX_FRAME_SIZE, FrameParser
+from .url import Endpoint, parse_url
 
 __all__ = [
     "BrokerError", "ConnectFailed", "Connection", "ConnectionLost", "Endpoint", "ReceiptTimeout", "StompError", "parse_url",
 ]
 
-DEFAULT_PORT = 61613
-DEFAULT_TLS_PORT = 61614
 RECV_SIZE = 256 * 1024
 FILE_CHUNK = 1024 * 1024
 BATCH_SIZE = 64 * 1024
@@ -58,96 +56,6 @@ BATCH_SIZE = 64 * 1024
 SILENCE_FACTOR = 2.0
 #: A heart-beat EOL is written when nothing was written for this fraction of the agreed interval.
 SEND_FACTOR = 0.9
-_SCHEMES = {"stomp": False, "tcp": False, "stomp+ssl": True, "stomp+tls": True, "stomps": True, "ssl": True}
-
-
-class StompError(Exception):
-    """Base class of the connection's errors."""
-
-
-class ConnectFailed(StompError):  # noqa: N818 - the names of the published contract
-    """No connection could be made: DNS, refused, unreachable, timeout, TLS."""
-
-
-class ConnectionLost(StompError):  # noqa: N818 - the names of the published contract
-    """The connection dropped, went silent or the broker sent garbage."""
-
-
-class ReceiptTimeout(StompError):  # noqa: N818 - the names of the published contract
-    """A receipt did not arrive in time."""
-
-
-class BrokerError(StompError):
-    """The broker sent an ERROR frame (a refused CONNECT is one too).
-
-    `frame` is the ERROR frame, `message` its message header and `body` its
-    body as text.
-    """
-
-    def __init__(self, frame: Frame, prefix: str = "broker error") -> None:
-        self.frame = frame
-        self.message = frame.headers.get("message", "")
-        self.body = frame.body.decode("utf-8", "replace")
-        text = f"{prefix}: {self.message or '(no message header)'}"
-        body = self.body.strip()
-        if body and body != self.message:
-            text += "\n" + body
-        super().__init__(text)
-
-
-class Endpoint(NamedTuple):
-    """One broker address; `str()` gives the URL with the passcode masked."""
-
-    tls: bool
-    host: str
-    port: int
-    login: str | None = None
-    passcode: str | None = None
-    vhost: str | None = None
-
-    def __str__(self) -> str:
-        user = ""
-        if self.login is not None:
-            user = self.login + (":***" if self.passcode is not None else "") + "@"
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        vhost = "/" + self.vhost.replace("%", "%25").replace("/", "%2F") if self.vhost else ""
-        return f"{'stomp+ssl' if self.tls else 'stomp'}://{user}{host}:{self.port}{vhost}"
-
-
-def parse_url(url: str) -> Endpoint:
-    """`stomp://[login[:passcode]@]host[:port][/vhost]` (or `stomp+ssl://`) as an Endpoint.
-
-    Login, passcode and vhost are percent-decoded (`/%2F` is the vhost "/").
-    The default port is 61613, or 61614 for stomp+ssl. Raises ValueError.
-    """
-    if "://" not in url:
-        raise ValueError(f"bad broker URL {url!r}: expected stomp://[login[:passcode]@]host[:port][/vhost]")
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in _SCHEMES:
-        raise ValueError(f"bad broker URL {_mask(url)!r}: scheme must be stomp:// or stomp+ssl://, not {parts.scheme}://")
-    if parts.query or parts.fragment:
-        raise ValueError(f"bad broker URL {_mask(url)!r}: no query or fragment allowed")
-    try:
-        port = parts.port
-    except ValueError:
-        raise ValueError(f"bad broker URL {_mask(url)!r}: the port must be a number from 1 to 65535") from None
-    if not parts.hostname:
-        raise ValueError(f"bad broker URL {_mask(url)!r}: no host")
-    tls = _SCHEMES[scheme]
-    path = parts.path[1:] if parts.path.startswith("/") else parts.path
-    login = unquote(parts.username) if parts.username is not None else None
-    passcode = unquote(parts.password) if parts.password is not None else None
-    return Endpoint(tls, parts.hostname, port or (DEFAULT_TLS_PORT if tls else DEFAULT_PORT), login, passcode, unquote(path) or None)
-
-
-def _mask(url: str) -> str:
-    """The URL with any passcode replaced by ***, for error messages."""
-    scheme, sep, rest = url.partition("://")
-    userinfo, at, host = rest.rpartition("@")
-    if not at or ":" not in userinfo:
-        return url
-    return f"{scheme}{sep}{userinfo.split(':', 1)[0]}:***@{host}"
 
 
 def _describe(error: BaseException, endpoint: Endpoint, timeout: float) -> str:

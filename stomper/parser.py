@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import FrameError
+from .errors import FrameError, FrameTooLarge
 from .frame import COMMANDS, DEFAULT_VERSION, UNESCAPED_COMMANDS, Frame, check_version
 
 DEFAULT_MAX_FRAME_SIZE = 64 * 1024 * 1024
@@ -168,6 +168,13 @@ class FrameParser:
         self._error = error
         raise error
 
+    def _too_large(self, what: str, size: int, index: int) -> None:
+        """Fail with FrameTooLarge: `what` exceeds the limit; `size` is the frame size known so far."""
+        limit = self.max_frame_size
+        error = FrameTooLarge(f"{what} exceeds the frame size limit of {limit} bytes", self._base + index, size, limit)
+        self._error = error
+        raise error
+
     def _parse(self, frames: list[Frame]) -> None:
         buf = self._buffer
         end = len(buf)
@@ -316,7 +323,7 @@ class FrameParser:
         header lines forever is stopped at `max_headers`, not at the frame size.
         """
         if end - pos > self.max_frame_size:
-            self._fail(f"frame header exceeds the frame size limit of {self.max_frame_size} bytes", pos)
+            self._too_large("frame header", end - pos, pos)
         start = max(pos, self._counted)
         self._counted = end
         newlines = buf.count(b"\n", start, end)
@@ -390,7 +397,7 @@ class FrameParser:
         length = int(digits) if len(digits) <= len(str(self.max_frame_size)) else self.max_frame_size
         if length >= self.max_frame_size:
             shown = text if len(text) <= 40 else f"{text[:20]}...({len(text)} digits)"
-            self._fail(f"content-length {shown} exceeds the frame size limit of {self.max_frame_size} bytes", pos)
+            self._too_large(f"content-length {shown}", length, pos)
         return length
 
     def _complete_body(self, frames: list[Frame], head: _Head, buf: bytearray, pos: int, end: int) -> int:
@@ -400,7 +407,7 @@ class FrameParser:
             nul = body_start + head.length
             if nul >= end:
                 if nul - pos >= self.max_frame_size:
-                    self._fail(f"frame exceeds the frame size limit of {self.max_frame_size} bytes", pos)
+                    self._too_large("frame", nul + 1 - pos, pos)
                 return -1
             if buf[nul] != 0:
                 self._fail("body is not followed by NUL where content-length says it ends", nul)
@@ -409,10 +416,10 @@ class FrameParser:
             if nul < 0:
                 self._scan = end
                 if end - pos > self.max_frame_size:
-                    self._fail(f"frame exceeds the frame size limit of {self.max_frame_size} bytes", pos)
+                    self._too_large("frame", end - pos, pos)
                 return -1
         if nul + 1 - pos > self.max_frame_size:
-            self._fail(f"frame exceeds the frame size limit of {self.max_frame_size} bytes", pos)
+            self._too_large("frame", nul + 1 - pos, pos)
         frames.append(Frame._from_wire(head.command, head.headers, head.repeated, bytes(buf[body_start:nul])))
         self._scan = nul + 1
         return nul + 1 - pos
