@@ -1,0 +1,46 @@
+"""`stomper profile list|show NAME`: the connection profiles of the config file, passcodes masked."""
+
+from __future__ import annotations
+
+import click
+
+from .profiles import ProfileError, config_path, load_profiles, shown
+
+config_option = click.option("--config", "config", metavar="FILE", envvar="STOMPER_CONFIG",
+                             help="Config file. [env STOMPER_CONFIG; default $XDG_CONFIG_HOME/stomper/config.toml]")
+
+
+def _profiles(config: str | None) -> tuple[dict, object]:
+    path = config_path(config)
+    try:
+        return load_profiles(path, required=config is not None), path
+    except ProfileError as error:
+        raise click.UsageError(str(error)) from None
+
+
+@click.group()
+def profile() -> None:
+    """Show the connection profiles of the config file."""
+
+
+@profile.command("list")
+@config_option
+def list_profiles(config: str | None) -> None:
+    """List the profile names, one a line."""
+    profiles, path = _profiles(config)
+    if not profiles:
+        click.echo(f"no profiles in {path}", err=True)
+    for name in profiles:
+        click.echo(name)
+
+
+@profile.command("show")
+@click.argument("name")
+@config_option
+def show_profile(name: str, config: str | None) -> None:
+    """Show the settings of profile NAME (the passcode masked)."""
+    profiles, path = _profiles(config)
+    if name not in profiles:
+        raise click.UsageError(f"no profile {name!r} in {path} (profiles: {', '.join(sorted(profiles)) or 'none'})")
+    for key, value in shown(profiles[name]):
+        click.echo(f"{key} = {value}")
