@@ -23,6 +23,9 @@ SUBCOMMANDS = {
     "send": "stomper_cli.send:send",
     "subscribe": "stomper_cli.subscribe:subscribe",
     "repl": "stomper_cli.repl:repl",
+    "request": "stomper_cli.request:request",
+    "reply": "stomper_cli.reply:reply",
+    "profile": "stomper_cli.profile:profile",
 }
 
 EXIT_CODES_HELP = """\b
