@@ -124,3 +124,27 @@ def test_ack_and_nack_leave_auto_subscriptions_alone(broker, queue, tmp_path):
     assert "no unacknowledged message" in errors[0]
     assert errors[1].endswith("#5 came on subscription sub-1 with ack auto: the broker needs no ACK for it")
     assert ">>> ACK" not in run.out and "ERROR" not in run.out
+
+
+def test_abort_undoes_the_acks_of_the_transaction_so_the_message_can_be_acked_again(broker, queue, tmp_path):
+    script = f"""\
+subscribe {queue} --ack client-individual
+send {queue} undone
+wait --count 1
+begin tx-abort
+ack
+ack 5
+abort
+ack
+ack 5
+"""
+    run = run_repl(broker.url, script, tmp_path=tmp_path)
+    assert run.code == 1, run.err
+    acked = re.findall(r"^acked #5 .*$", run.out, re.MULTILINE)
+    assert len(acked) == 2 and acked[0].endswith(" in transaction tx-abort") and not acked[1].endswith("tx-abort")
+    errors = run.err.splitlines()
+    assert len(errors) == 2, run.err
+    assert errors[0].endswith(":6: #5 was already acked by #7: not sent again")  # inside the transaction
+    assert errors[1].endswith(":9: #5 was already acked by #9: not sent again")  # after the ack that followed the abort
+    assert "ERROR" not in run.out
+    assert leftover(broker.url, queue) == []
