@@ -472,7 +472,8 @@ def status_command(session: Session) -> None:
     subscriptions = [f"{sub_id} -> {spec.destination} (ack {spec.ack})" for sub_id, spec in session.subscriptions.items()]
     lines.append("subscriptions: " + ("; ".join(subscriptions) or "none"))
     lines.append(f"transaction:   {session.transaction or 'none'}")
-    lines.append(f"receipts:      {'on' if session.receipts else 'off'}")
+    lines.append(f"receipts:      {'on' if session.receipts else 'off'} (wait {session.receipt_timeout:g} s)")
+    lines.append(f"unacked:       {len(session.unacked())} (messages awaiting ack or nack)")
     lines.append(f"frames:        {len(session.history)} ({len(session.messages())} messages received)")
     session.out.text("\n".join(lines))
 

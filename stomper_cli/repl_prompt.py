@@ -75,7 +75,8 @@ def _option_takes_value(cmd: click.Command, name: str) -> click.Option | None:
 
 class ReplCompleter(Completer):
     """Completes command names, option names, option choices, and what the session has seen:
-    destinations (send, subscribe), subscription ids (unsubscribe), message ids (ack, nack), file paths (save)."""
+    destinations (send, subscribe), subscription ids (unsubscribe), ids of the messages awaiting an ack (ack, nack),
+    file paths (save)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -100,7 +101,7 @@ class ReplCompleter(Completer):
         if name == "unsubscribe" and position == 0:
             return [*session.subscriptions, *(spec.destination for spec in session.subscriptions.values())]
         if name in ("ack", "nack") and position == 0:
-            return [entry.frame.headers.get("message-id", "") for entry in session.messages()]
+            return [entry.frame.headers.get("message-id", "") for entry in session.unacked()]
         if name in ("commit", "abort") and position == 0:
             return [session.transaction] if session.transaction else []
         if name == "help" and position == 0:
