@@ -187,11 +187,11 @@ def unsubscribe_command(session: Session, subscription: str) -> None:
             raise ReplError(f"no subscription {subscription!r} (subscriptions: {known})")
         sub_id = matches[0]
     if not session.connected:
-        del session.subscriptions[sub_id]
+        session.forget_subscription(sub_id)
         session.out.info(f"forgot {sub_id} (not connected: it will not be renewed)")
         return
     session.conn.unsubscribe(sub_id, **session.receipt_args())
-    del session.subscriptions[sub_id]
+    session.forget_subscription(sub_id)
     session.out.info(f"unsubscribed {sub_id}")
 
 

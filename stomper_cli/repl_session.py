@@ -163,6 +163,8 @@ class Session:
         self.more_lines: Callable[[], str | None] = lambda: None
         self._connection = 0  # counts the session's connections
         self._unacked: list[Entry] = []  # messages of client-ack subscriptions still awaiting ACK/NACK, oldest first
+        self._ack_modes: dict[str, str] = {}  # subscription id -> ack mode
+        self._ended: dict[str, int] = {}  # unsubscribed id -> the last history number it could have delivered
         self._settled: dict[int, str] = {}  # history number of a message -> how it was settled ("acked by #9")
         self._settled_in_transaction: list[Entry] = []  # undone by `abort`
         self.exit_code = EXIT_OK
@@ -248,8 +250,7 @@ class Session:
 
     def ack_mode(self, entry: Entry) -> str | None:
         """The ack mode of the subscription that delivered `entry` (None when the session did not make it)."""
-        spec = self.subscriptions.get(entry.frame.headers.get("subscription", ""))
-        return spec.ack if spec is not None else None
+        return self._ack_modes.get(entry.frame.headers.get("subscription", ""))
 
     def unacked(self) -> list[Entry]:
         """The messages of client and client-individual subscriptions not yet acknowledged, oldest first."""
@@ -272,6 +273,10 @@ class Session:
             settled = self._settled.get(entry.number)
         if settled is not None:
             raise ReplError(f"#{entry.number} was already {settled}: not sent again")
+        sub_id = entry.frame.headers.get("subscription", "")
+        if entry.number <= self._ended.get(sub_id, 0):
+            raise ReplError(f"#{entry.number} came on subscription {sub_id}, which was unsubscribed: the broker takes no ACK for it "
+                            "(RabbitMQ refuses it, ActiveMQ delivers the message again)")
         if entry.connection != self._connection:
             raise ReplError(f"#{entry.number} came on an earlier connection: the broker delivers it again, settle the new delivery")
         if self.ack_mode(entry) == "auto":
@@ -347,9 +352,8 @@ class Session:
             self.out.info(f"already connected to {self.conn.url}")
             return
         self._drop_connection()
-        with self._arrived:  # what the broker delivered before is redelivered on the new connection, not acked on it
+        with self._arrived:
             self._connection += 1
-            self._unacked.clear()
         conn = open_connection(self.params, on_frame=self.on_frame)
         self.conn = conn
         try:
@@ -374,6 +378,7 @@ class Session:
             return
         self._stop_reader()
         self._end_transaction("the connection was closed")
+        self._forget_deliveries()
         timeout = min(self.receipt_timeout, DISCONNECT_TIMEOUT)
         try:
             conn.disconnect(timeout=timeout)
@@ -394,6 +399,7 @@ class Session:
 
     def _drop_connection(self) -> None:
         self._stop_reader()
+        self._forget_deliveries()
         conn, self.conn = self.conn, None
         if conn is not None:
             conn.close()
@@ -427,8 +433,14 @@ class Session:
         text = str(error)
         self.out.error(f"{text if text.startswith('connection lost') else 'connection lost: ' + text} (type `connect` to reconnect)")
         self._end_transaction("the broker dropped it with the connection")
+        self._forget_deliveries()
         with self._arrived:
             self._arrived.notify_all()
+
+    def _forget_deliveries(self) -> None:
+        """With its connection gone, no message awaits an ACK from us: the broker delivers them again, anew."""
+        with self._arrived:
+            self._unacked.clear()
 
     def _end_transaction(self, why: str) -> None:
         if self.transaction is not None:
@@ -448,6 +460,7 @@ class Session:
         conn = self.require()
         sub_id = sub_id or next_id("sub")
         self.subscriptions[sub_id] = SubscriptionSpec(destination, ack, dict(headers))
+        self._ack_modes[sub_id] = ack
         try:
             conn.subscribe(destination, ack=ack, id=sub_id, headers=dict(headers), **self.receipt_args())
         except (ConnectionProblem, StompError):
@@ -455,6 +468,13 @@ class Session:
                 del self.subscriptions[sub_id]
             raise
         return sub_id
+
+    def forget_subscription(self, sub_id: str) -> None:
+        """After UNSUBSCRIBE: the subscription is not renewed, and its messages no longer await (nor take) an ACK."""
+        del self.subscriptions[sub_id]
+        with self._arrived:
+            self._ended[sub_id] = len(self.history)
+            self._unacked = [entry for entry in self._unacked if entry.frame.headers.get("subscription") != sub_id]
 
     def receipt_args(self) -> dict:
         """The receipt=/timeout= arguments for a Connection call, per `receipts on|off`."""

@@ -148,3 +148,26 @@ ack 5
     assert errors[1].endswith(":9: #5 was already acked by #9: not sent again")  # after the ack that followed the abort
     assert "ERROR" not in run.out
     assert leftover(broker.url, queue) == []
+
+
+def test_messages_of_an_ended_subscription_no_longer_await_an_ack(broker, queue, tmp_path):
+    # RabbitMQ answers an ACK after UNSUBSCRIBE with ERROR "Subscription not found"; ActiveMQ redelivers the messages.
+    script = f"""\
+subscribe {queue} --ack client --id ended
+send {queue} a
+wait --count 1
+unsubscribe ended
+ack
+ack 5
+ack --all
+status
+"""
+    run = run_repl(broker.url, script, tmp_path=tmp_path)
+    assert run.code == 1, run.err
+    errors = run.err.splitlines()
+    assert len(errors) == 2, run.err
+    assert "no unacknowledged message" in errors[0]
+    assert errors[1].endswith("#5 came on subscription ended, which was unsubscribed: the broker takes no ACK for it "
+                              "(RabbitMQ refuses it, ActiveMQ delivers the message again)")
+    assert ">>> ACK" not in run.out and "ERROR" not in run.out and "unacked:       0" in run.out
+    assert leftover(broker.url, queue) == [b"a"]  # it was never acknowledged: the broker keeps it
