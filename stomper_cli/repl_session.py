@@ -1,4 +1,4 @@
-"""The REPL's session: one broker connection, its frame history and state, and the running of command lines.
+"""The REPL's session: one broker connection, its frame history and the state commands share (subscriptions, acks).
 
 This module knows nothing of prompt_toolkit nor of the commands: the
 commands (`repl_commands`) operate on a Session, and the interactive prompt
