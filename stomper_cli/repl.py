@@ -13,6 +13,9 @@ import click
 
 from .app import get_settings
 from .options import ConnectionParams, connection_options
+from .repl_commands import SECONDS, run_script
+from .repl_prompt import run_interactive
+from .repl_session import RECEIPT_TIMEOUT, Output, Session
 
 
 @click.command(epilog="""\b
@@ -25,14 +28,16 @@ Examples:
 Scripted runs exit with the code of the first failure:
   1  the broker sent ERROR, or a command could not be done (bad raw frame, no such message...)
   2  a bad command line (unknown command, bad option, missing argument)
-  3  could not connect, or the connection was lost (or a receipt did not come)
+  3  could not connect, or the connection was lost (or a receipt did not come: `no receipt for N s`)
   4  `wait --count N` saw fewer than N messages""")
 @click.option("-f", "--file", "script", type=click.File("r"), metavar="SCRIPT|-",
               help="Run the commands in SCRIPT (- for stdin) without a prompt, then exit. Also done when stdin is not a terminal.")
 @click.option("-e", "--exit-on-error", is_flag=True, help="In a script, stop at the first failed command.")
 @click.option("--no-connect", is_flag=True, help="Start without connecting (then use `connect`).")
+@click.option("--receipt-timeout", type=SECONDS, default=RECEIPT_TIMEOUT, show_default=True, metavar="SECONDS",
+              help="With `receipts on`, how long to wait for each receipt (a positive, finite number).")
 @connection_options
-def repl(script: IO[str] | None, exit_on_error: bool, no_connect: bool, conn_params: ConnectionParams) -> None:
+def repl(script: IO[str] | None, exit_on_error: bool, no_connect: bool, receipt_timeout: float, conn_params: ConnectionParams) -> None:
     """An interactive STOMP session: send, subscribe, ack, transactions, raw frames, history.
 
     Frames arriving from the broker are printed above the prompt as they
@@ -40,14 +45,9 @@ def repl(script: IO[str] | None, exit_on_error: bool, no_connect: bool, conn_par
     destinations and subscription ids; the command history is kept in
     $XDG_STATE_HOME/stomper/repl_history (~/.local/state/stomper/...).
     """
-    from . import repl_commands  # noqa: F401 - registers the commands
-    from .repl_session import Output, Session, run_script
-
     settings = get_settings()
-    session = Session(conn_params, Output(settings.color), verbose=settings.verbose)
+    session = Session(conn_params, Output(settings.color), verbose=settings.verbose, receipt_timeout=receipt_timeout)
     if script is None and sys.stdin.isatty():
-        from .repl_prompt import run_interactive
-
         run_interactive(session, connect=not no_connect)
         return
     session.out.error_prefix = "stomper: error: "

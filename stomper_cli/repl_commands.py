@@ -3,26 +3,56 @@
 Click parses each command line (after `shlex` split it), so options, choices
 and `help COMMAND` work as in the CLI, and a bad command line is a Click
 UsageError (exit code 2 in a scripted run). `COMMANDS` is also what the
-prompt's completer offers.
+prompt's completer offers. `execute` runs one line and `run_script` a whole
+script; the Session knows nothing of this module.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import math
+import os
+import re
+import shlex
+from collections.abc import Callable, Iterable
 
 import click
 
-from stomper import FrameParser
-from stomper.commands import ACK_MODES
+from stomper import FrameParser, commands
+from stomper.commands import ACK_MODES, next_id
+from stomper.errors import ReceiptTimeout
+from stomper.rules import version_problem
 
 from .options import header_option
-from .repl_session import ReplError, Session, SubscriptionSpec
+from .repl_session import Entry, ReplError, Session
 
 COMMANDS: dict[str, click.Command] = {}
 ALIASES = {"exit": "quit", "?": "help"}
 #: What `frame` reads until (besides a NUL).
 FRAME_END = "."
 _CONTEXT = {"help_option_names": ["-h", "--help"]}
+_HEREDOC = re.compile(r"(?:^|\s)<<(\S*)\s*$")
+#: Files the REPL writes (`save`) hold message bodies: only their owner may read them.
+PRIVATE_FILE_MODE = 0o600
+
+
+class Seconds(click.ParamType):
+    """A positive, finite number of seconds: NaN, infinities, zero and negatives are usage errors."""
+
+    name = "seconds"
+
+    def convert(self, value, param, ctx) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or seconds <= 0:
+            self.fail(f"{value!r} is not a positive, finite number of seconds", param, ctx)
+        return seconds
+
+
+SECONDS = Seconds()
 
 
 class QuitSession(Exception):  # noqa: N818 - a signal, not an error
@@ -86,8 +116,6 @@ def deferred_receipt(session: Session) -> str | None:
     COMMIT, and never after ABORT: waiting for it would always time out.
     """
     if session.receipts and session.transaction:
-        from stomper.commands import next_id
-
         return next_id("receipt")
     return None
 
@@ -143,11 +171,7 @@ Examples:
 @header_option
 def subscribe_command(session: Session, destination: str, ack: str, sub_id: str | None, headers) -> None:
     """Subscribe to DESTINATION; messages are printed as they arrive. `connect` renews the subscription."""
-    if sub_id is not None and sub_id in session.subscriptions:
-        raise ReplError(f"subscription id {sub_id!r} is in use")
-    conn = session.require()
-    sub_id = conn.subscribe(destination, ack=ack, id=sub_id, headers=dict(headers), **session.receipt_args())
-    session.subscriptions[sub_id] = SubscriptionSpec(destination, ack, dict(headers))
+    sub_id = session.subscribe(destination, ack, sub_id, dict(headers))
     session.out.info(f"subscribed {sub_id} to {destination} (ack {ack})")
 
 
@@ -163,47 +187,77 @@ def unsubscribe_command(session: Session, subscription: str) -> None:
             raise ReplError(f"no subscription {subscription!r} (subscriptions: {known})")
         sub_id = matches[0]
     if not session.connected:
-        del session.subscriptions[sub_id]
+        session.forget_subscription(sub_id)
         session.out.info(f"forgot {sub_id} (not connected: it will not be renewed)")
         return
     session.conn.unsubscribe(sub_id, **session.receipt_args())
-    del session.subscriptions[sub_id]
+    session.forget_subscription(sub_id)
     session.out.info(f"unsubscribed {sub_id}")
 
 
-def _acknowledge(session: Session, what: str, message: str | None) -> None:
-    entry = session.find_message(message)
+def _acknowledge(session: Session, what: str, message: str | None, every: bool) -> None:
+    """ACK or NACK one message (by default the oldest unacknowledged), or with `every` all that await one."""
+    if every and message is not None:
+        raise click.UsageError(f"{what}: give a MESSAGE or --all, not both")
+    if every:
+        chosen = session.newest_unacked_per_subscription()
+        if not chosen:
+            session.out.info(f"nothing to {what}: no message awaits an acknowledgement")
+            return
+    else:
+        chosen = [session.to_settle(message)]
+    for entry in chosen:
+        _send_acknowledgement(session, what, entry)
+
+
+def _send_acknowledgement(session: Session, what: str, entry: Entry) -> None:
+    """Send the ACK/NACK of `entry` and record what it settled, so that no message is ever acknowledged twice."""
     conn = session.require()
     deferred = deferred_receipt(session)
-    if deferred:
-        from stomper import commands
-
-        build = commands.ack if what == "ack" else commands.nack
-        conn.send_frame(build(entry.frame, transaction=session.transaction, receipt=deferred, version=conn.version))
-    else:
-        getattr(conn, what)(entry.frame, transaction=session.transaction, **session.receipt_args())
+    try:
+        if deferred:
+            build = commands.ack if what == "ack" else commands.nack
+            conn.send_frame(build(entry.frame, transaction=session.transaction, receipt=deferred, version=conn.version))
+        else:
+            getattr(conn, what)(entry.frame, transaction=session.transaction, **session.receipt_args())
+    except ReceiptTimeout:
+        session.settle(entry, f"{what}ed by {last_out(session, what.upper())}")  # sent: only its receipt is missing
+        raise
+    covered = session.settle(entry, f"{what}ed by {last_out(session, what.upper())}")
     where = f" in transaction {session.transaction}" if session.transaction else ""
-    session.out.info(f"{what}ed #{entry.number} (message-id {entry.frame.headers.get('message-id', '?')}){where}{receipt_note(None, deferred)}")
+    also = f", and with it #{', #'.join(str(other.number) for other in covered[1:])}" if len(covered) > 1 else ""
+    session.out.info(f"{what}ed #{entry.number} (message-id {entry.frame.headers.get('message-id', '?')}){also}{where}"
+                     f"{receipt_note(None, deferred)}")
 
 
-@command("ack", short_help="Acknowledge a message (default: the last one).")
+_all_option = click.option("--all", "every", is_flag=True,
+                           help="Every message awaiting one: per client subscription one cumulative frame, per client-individual one each.")
+
+
+@command("ack", short_help="Acknowledge a message (default: the oldest unacknowledged one).")
 @click.argument("message", required=False)
-def ack_command(session: Session, message: str | None) -> None:
-    """Acknowledge MESSAGE: its message-id, or its number in the history (`#5` or `5`); default the last message received.
+@_all_option
+def ack_command(session: Session, message: str | None, every: bool) -> None:
+    """Acknowledge MESSAGE: its message-id, or its number in the history (`#5` or `5`); by default the oldest message
+    of a client or client-individual subscription not yet acknowledged.
 
+    A message already acked or nacked is refused here, never sent twice. In
+    `client` mode an ACK also covers the subscription's earlier messages.
     Inside a transaction the ACK carries it.
     """
-    _acknowledge(session, "ack", message)
+    _acknowledge(session, "ack", message, every)
 
 
-@command("nack", short_help="Refuse a message (default: the last one).")
+@command("nack", short_help="Refuse a message (default: the oldest unacknowledged one).")
 @click.argument("message", required=False)
-def nack_command(session: Session, message: str | None) -> None:
-    """Refuse MESSAGE (STOMP 1.1 and 1.2): its message-id or history number; default the last message received.
+@_all_option
+def nack_command(session: Session, message: str | None, every: bool) -> None:
+    """Refuse MESSAGE (STOMP 1.1 and 1.2): its message-id or history number; by default the oldest message not yet
+    acknowledged.
 
     RabbitMQ redelivers a refused message; ActiveMQ moves it to its dead-letter queue.
     """
-    _acknowledge(session, "nack", message)
+    _acknowledge(session, "nack", message, every)
 
 
 # ----------------------------------------------------------------------
@@ -226,6 +280,7 @@ def _finish(session: Session, what: str, transaction: str | None) -> None:
         raise ReplError(f"no transaction to {what} (use `begin`)")
     getattr(session.require(), what)(transaction, **session.receipt_args())
     if transaction == session.transaction:
+        session.end_transaction(committed=what == "commit")
         session.transaction = None
     session.out.info(f"{'committed' if what == 'commit' else 'aborted'} transaction {transaction}")
 
@@ -248,13 +303,19 @@ def abort_command(session: Session, transaction: str | None) -> None:
 # Frames
 
 
-@command("receipts", short_help="Ask for a receipt for every frame sent: on|off.")
+@command("receipts", short_help="Ask for a receipt for every frame sent: on [SECONDS]|off.")
 @click.argument("state", type=click.Choice(["on", "off"]), required=False)
-@click.option("--timeout", type=click.FloatRange(min=0.1), metavar="SECONDS", help="How long to wait for each receipt.")
-def receipts_command(session: Session, state: str | None, timeout: float | None) -> None:
-    """With `on`, every frame sent asks for a receipt, and the command waits for it (5 s by default) and reports it."""
-    if timeout is not None:
-        session.receipt_timeout = timeout
+@click.argument("seconds", type=SECONDS, required=False)
+@click.option("--timeout", type=SECONDS, metavar="SECONDS", help="How long to wait for each receipt (same as SECONDS).")
+def receipts_command(session: Session, state: str | None, seconds: float | None, timeout: float | None) -> None:
+    """With `on`, every frame sent asks for a receipt, and the command waits for it, at most SECONDS (default: the
+    --receipt-timeout of `stomper repl`, 30 s). A receipt that does not come is `no receipt for N s` (exit code 3)."""
+    if seconds is not None and timeout is not None:
+        raise click.UsageError("receipts: give the wait once, as SECONDS or --timeout")
+    if seconds is not None and state != "on":
+        raise click.UsageError("receipts: SECONDS goes with `on`")
+    if seconds or timeout:
+        session.receipt_timeout = seconds or timeout
     if state is not None:
         session.receipts = state == "on"
     session.out.info(f"receipts {'on' if session.receipts else 'off'} (wait {session.receipt_timeout:g} s)")
@@ -300,8 +361,6 @@ def frame_command(session: Session) -> None:
     parser.close()
     if len(frames) != 1:
         raise ReplError(f"frame: expected one frame, found {len(frames)}")
-    from stomper.rules import version_problem
-
     problem = version_problem(frames[0], version)
     if problem:
         session.out.info(f"note: {problem}; sending it anyway")
@@ -345,15 +404,24 @@ def show_command(session: Session, numbers: tuple[int, ...]) -> None:
         session.out.frame(session.entry(number).frame)
 
 
+def write_private(path: str, data: bytes) -> None:
+    """Write `data` to `path`, created with mode 0600 whatever the umask (an existing file keeps its mode)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    with os.fdopen(descriptor, "wb") as stream:
+        stream.write(data)
+
+
 @command("save", short_help="Write this session's frames to a file as a raw stream.")
 @click.argument("file", type=click.Path(dir_okay=False))
 def save_command(session: Session, file: str) -> None:
     """Write the frames seen this session, in and out, to FILE as raw STOMP (read it with `stomper unpack FILE`).
 
-    The passcode of CONNECT is saved as ***. Heart-beats are not saved.
+    A new FILE is created readable by its owner only (0600): it holds the
+    message bodies. The passcode of CONNECT is saved as ***. Heart-beats are
+    not saved.
     """
     entries = list(session.history)
-    Path(file).write_bytes(b"".join(entry.frame.encode(entry.version) for entry in entries))
+    write_private(file, b"".join(entry.frame.encode(entry.version) for entry in entries))
     session.out.info(f"saved {len(entries)} frames to {file}")
 
 
@@ -404,7 +472,8 @@ def status_command(session: Session) -> None:
     subscriptions = [f"{sub_id} -> {spec.destination} (ack {spec.ack})" for sub_id, spec in session.subscriptions.items()]
     lines.append("subscriptions: " + ("; ".join(subscriptions) or "none"))
     lines.append(f"transaction:   {session.transaction or 'none'}")
-    lines.append(f"receipts:      {'on' if session.receipts else 'off'}")
+    lines.append(f"receipts:      {'on' if session.receipts else 'off'} (wait {session.receipt_timeout:g} s)")
+    lines.append(f"unacked:       {len(session.unacked())} (messages awaiting ack or nack)")
     lines.append(f"frames:        {len(session.history)} ({len(session.messages())} messages received)")
     session.out.text("\n".join(lines))
 
@@ -432,3 +501,156 @@ def help_command(session: Session, name: str | None) -> None:
 def quit_command(session: Session) -> None:
     """Disconnect and leave."""
     raise QuitSession()
+
+
+# ----------------------------------------------------------------------
+# Running command lines
+
+
+def execute(session: Session, line: str, more: Callable[[], str | None] | None = None) -> bool:
+    """Run one command line; False when the session should end. Errors are printed, never raised.
+
+    `more` gives the next input line to commands that read several (a
+    here-document body, a raw frame).
+    """
+    session.more_lines = more or (lambda: None)
+    line = line.strip()
+    if not line or line.startswith("#"):
+        return True
+    try:
+        run_command(session, *split_line(line, session.read_line))
+    except QuitSession:
+        return False
+    except KeyboardInterrupt:
+        session.out.error("interrupted")
+    except Exception as error:  # noqa: BLE001 - every failure is one line, the session goes on
+        session.report(error)
+    return True
+
+
+def split_line(line: str, read_line: Callable[[], str | None]) -> tuple[str, list[str], str | None]:
+    """(command, arguments, here-document body or None) from a command line.
+
+    A line ending in `<<` (or `<<WORD`) continues with body lines up to a
+    line holding only `.` (or WORD); they are joined with newlines.
+    """
+    heredoc = None
+    match = _HEREDOC.search(line)
+    if match:
+        terminator = match.group(1) or "."
+        line = line[: match.start()]
+        lines = []
+        while True:
+            body_line = read_line()
+            if body_line is None:
+                raise click.UsageError(f"the body was not ended by a line holding only {terminator!r}")
+            body_line = body_line.rstrip("\r\n")
+            if body_line == terminator:
+                break
+            lines.append(body_line)
+        heredoc = "\n".join(lines)
+    try:
+        words = shlex.split(line)
+    except ValueError as error:
+        raise click.UsageError(f"cannot parse the line: {error}") from None
+    if not words:
+        raise click.UsageError("a here-document needs a command before <<")
+    return words[0], words[1:], heredoc
+
+
+def run_script(session: Session, lines: Iterable[str], source: str, exit_on_error: bool = False) -> int:
+    """Run command lines in order without a prompt; returns the exit code of the first failure (0 if none)."""
+    iterator = iter(lines)
+    number = 0
+
+    def next_line() -> str | None:
+        nonlocal number
+        line = next(iterator, None)
+        if line is not None:
+            number += 1
+        return line
+
+    while (line := next_line()) is not None:
+        before = session.exit_code
+        session.out.error_prefix = f"stomper: error: {source}:{number}: "
+        if not execute(session, line, next_line):
+            break
+        if exit_on_error and session.exit_code and not before:
+            break
+    session.out.error_prefix = "stomper: error: "
+    session.close()
+    return session.exit_code
+
+
+# ----------------------------------------------------------------------
+# What the persistent history keeps
+
+#: Options whose values stay out of the history: bodies, and headers (which may carry tokens).
+UNRECORDED_OPTIONS = frozenset({"--body", "-H", "--header"})
+
+
+def history_form(line: str) -> str | None:
+    """`line` as the persistent history keeps it: the command words without inline bodies or header values.
+
+    `send DEST words...` keeps `send DEST`; `--body TEXT` and `-H name:value`
+    (any command) are dropped whole; a trailing `<<` stays (its body lines
+    never reach the history). None for a line not worth keeping (a comment).
+    """
+    line = line.strip()
+    if not line or line.startswith("#"):
+        return None
+    heredoc = _HEREDOC.search(line)
+    marker = f" <<{heredoc.group(1)}" if heredoc else ""
+    if heredoc:
+        line = line[: heredoc.start()]
+    try:
+        words = shlex.split(line)
+    except ValueError:
+        words = line.split()[:1]  # unbalanced quotes: where a body starts is unknown, keep the command alone
+    if not words:
+        return None
+    cmd = COMMANDS.get(ALIASES.get(words[0], words[0]))
+    if cmd is None:
+        return words[0]
+    return shlex.join([words[0], *_recorded_arguments(cmd, words[1:])]) + marker
+
+
+def _recorded_arguments(cmd: click.Command, words: list[str]) -> list[str]:
+    """The arguments of `cmd` worth recalling: options (minus UNRECORDED_OPTIONS, with their values) and positionals,
+    but for `send` only its destination (the remaining words are the body)."""
+    kept: list[str] = []
+    positionals = 0
+    remaining = iter(words)
+    for word in remaining:
+        name, attached = _option_name(cmd, word)
+        option = option_named(cmd, name) if name else None
+        if option is None:
+            positionals += 1
+            if not (cmd.name == "send" and positionals > 1):
+                kept.append(word)
+            continue
+        value = [] if option.is_flag or attached else [next(remaining, "")]
+        if name not in UNRECORDED_OPTIONS:
+            kept += [word, *value]
+    return kept
+
+
+def _option_name(cmd: click.Command, word: str) -> tuple[str | None, bool]:
+    """(option name, whether its value is attached) for `--name=value`, `-Xvalue`, `--name` or `-X`; (None, False)
+    for a word that is not an option."""
+    if not word.startswith("-") or word == "-":
+        return None, False
+    if word.startswith("--"):
+        name = word.split("=", 1)[0]
+        return name, name != word
+    if len(word) > 2 and option_named(cmd, word[:2]) is not None:
+        return word[:2], True
+    return word, False
+
+
+def option_named(cmd: click.Command, name: str) -> click.Option | None:
+    """The option of `cmd` called `name` (e.g. -H or --header), or None."""
+    for param in cmd.params:
+        if isinstance(param, click.Option) and name in (*param.opts, *param.secondary_opts):
+            return param
+    return None

@@ -18,7 +18,7 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.patch_stdout import patch_stdout
 
-from .repl_commands import ALIASES, COMMANDS
+from .repl_commands import ALIASES, COMMANDS, PRIVATE_FILE_MODE, execute, history_form, option_named
 from .repl_session import Session
 
 
@@ -28,28 +28,55 @@ def history_path() -> Path:
     return Path(base) / "stomper" / "repl_history"
 
 
+#: The history's folder, when stomper creates it: only its owner may enter it.
+PRIVATE_DIR_MODE = 0o700
+
+
+class PrivateHistory(FileHistory):
+    """The persistent history: a file only its owner can read, holding command words, never bodies or header values.
+
+    The lines typed in this run are recalled whole (Up arrow); what reaches
+    the file is `history_form` of each, since message bodies and headers
+    may hold secrets that must not outlive the session on disk.
+    """
+
+    def store_string(self, string: str) -> None:
+        recorded = history_form(string)
+        if recorded is not None:
+            super().store_string(recorded)
+
+
+def make_private_file(path: Path) -> None:
+    """Create `path` (and its folder, 0700, if missing) with mode 0600 whatever the umask; tighten an existing file to 0600."""
+    folder = path.parent
+    if not folder.is_dir():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=PRIVATE_DIR_MODE)
+        os.chmod(folder, PRIVATE_DIR_MODE)  # mkdir's mode is filtered by the umask
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE_MODE))
+    os.chmod(path, PRIVATE_FILE_MODE)
+
+
 def open_history(session: Session) -> History:
     """The persistent command history; in memory (with a note) when its file cannot be written."""
     path = history_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(exist_ok=True)
+        make_private_file(path)
     except OSError as error:
         session.out.info(f"history will not be kept: {error.strerror or error}: {path}")
         return InMemoryHistory()
-    return FileHistory(str(path))
+    return PrivateHistory(str(path))
 
 
 def _option_takes_value(cmd: click.Command, name: str) -> click.Option | None:
-    for param in cmd.params:
-        if isinstance(param, click.Option) and name in (*param.opts, *param.secondary_opts) and not param.is_flag:
-            return param
-    return None
+    option = option_named(cmd, name)
+    return option if option is not None and not option.is_flag else None
 
 
 class ReplCompleter(Completer):
     """Completes command names, option names, option choices, and what the session has seen:
-    destinations (send, subscribe), subscription ids (unsubscribe), message ids (ack, nack), file paths (save)."""
+    destinations (send, subscribe), subscription ids (unsubscribe), ids of the messages awaiting an ack (ack, nack),
+    file paths (save)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -74,7 +101,7 @@ class ReplCompleter(Completer):
         if name == "unsubscribe" and position == 0:
             return [*session.subscriptions, *(spec.destination for spec in session.subscriptions.values())]
         if name in ("ack", "nack") and position == 0:
-            return [entry.frame.headers.get("message-id", "") for entry in session.messages()]
+            return [entry.frame.headers.get("message-id", "") for entry in session.unacked()]
         if name in ("commit", "abort") and position == 0:
             return [session.transaction] if session.transaction else []
         if name == "help" and position == 0:
@@ -147,7 +174,7 @@ def run_interactive(session: Session, connect: bool = True) -> int:
                 continue
             except EOFError:
                 break
-            if not session.execute(line, more):
+            if not execute(session, line, more):
                 break
         session.close()
     return 0

@@ -1,8 +1,9 @@
-"""The REPL's session: one broker connection, its frame history and state, and the running of command lines.
+"""The REPL's session: one broker connection, its frame history and the state commands share (subscriptions, acks).
 
-This module knows nothing of prompt_toolkit: the interactive prompt
-(`repl_prompt`) and scripted runs (`run_script`) both hand lines to
-`Session.execute`. The commands themselves are in `repl_commands`.
+This module knows nothing of prompt_toolkit nor of the commands: the
+commands (`repl_commands`) operate on a Session, and the interactive prompt
+(`repl_prompt`) and scripted runs both hand lines to `repl_commands.execute`.
+The dependency points one way: prompt -> commands -> session.
 
 Threads: commands run in the caller's thread (the prompt thread). Each
 connection has one background reader thread that keeps calling
@@ -16,16 +17,18 @@ keeps frames from different threads whole.
 
 from __future__ import annotations
 
-import re
-import shlex
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
 
+from rich.text import Text
+
 from stomper import Frame, FrameError, FrameParser
+from stomper.commands import next_id
+from stomper.errors import BrokerError, ReceiptTimeout, StompError
 
 from .errors import EXIT_CONNECTION, EXIT_ERROR, EXIT_OK, CliError, ConnectionProblem, TimeoutExpired, classify, mask
 from .options import ConnectionParams, open_connection
@@ -33,11 +36,14 @@ from .render import FrameWriter, is_terminal, make_console
 
 #: How long the reader thread blocks in one `receive` call; bounds how long stopping it takes.
 READER_POLL = 0.2
-#: The default wait for a receipt when `receipts on` (seconds).
-RECEIPT_TIMEOUT = 5.0
+#: The default wait for a receipt when `receipts on` (seconds); `--receipt-timeout` changes it.
+RECEIPT_TIMEOUT = 30.0
+#: The longest wait for DISCONNECT's receipt: leaving must not hang on a silent broker.
+DISCONNECT_TIMEOUT = 2.0
+#: Subscription ack modes whose messages wait for an ACK or NACK.
+ACKED_MODES = frozenset({"client", "client-individual"})
 #: The commands whose arrival is printed at once.
 SHOWN_ARRIVALS = frozenset({"MESSAGE", "RECEIPT", "ERROR"})
-_HEREDOC = re.compile(r"(?:^|\s)<<(\S*)\s*$")
 
 
 class ReplError(CliError):
@@ -76,8 +82,6 @@ class Output:
         text = mask(text)
         with self.lock:
             if self._rich(stream):
-                from rich.text import Text
-
                 make_console(stream, self.color).print(Text(text, style=style), soft_wrap=True)
             else:
                 stream.write(text + "\n")
@@ -113,6 +117,7 @@ class Entry:
     direction: str  # "in" or "out"
     frame: Frame
     version: str
+    connection: int = 0  # which connection of the session carried it (acks are only valid on that one)
 
 
 @dataclass
@@ -143,7 +148,8 @@ def wire_form(frame: Frame, version: str) -> Frame:
 class Session:
     """A REPL session: the connection, what was seen, and the state commands share."""
 
-    def __init__(self, params: ConnectionParams, output: Output | None = None, verbose: bool = False) -> None:
+    def __init__(self, params: ConnectionParams, output: Output | None = None, verbose: bool = False,
+                 receipt_timeout: float = RECEIPT_TIMEOUT) -> None:
         self.params = params
         self.out = output or Output()
         self.verbose = verbose
@@ -152,7 +158,15 @@ class Session:
         self.subscriptions: dict[str, SubscriptionSpec] = {}
         self.transaction: str | None = None
         self.receipts = False
-        self.receipt_timeout = RECEIPT_TIMEOUT
+        self.receipt_timeout = receipt_timeout
+        #: Where multi-line commands read their next line; set by whoever runs the command lines.
+        self.more_lines: Callable[[], str | None] = lambda: None
+        self._connection = 0  # counts the session's connections
+        self._unacked: list[Entry] = []  # messages of client-ack subscriptions still awaiting ACK/NACK, oldest first
+        self._ack_modes: dict[str, str] = {}  # subscription id -> ack mode
+        self._ended: dict[str, int] = {}  # unsubscribed id -> the last history number it could have delivered
+        self._settled: dict[int, str] = {}  # history number of a message -> how it was settled ("acked by #9")
+        self._settled_in_transaction: list[Entry] = []  # undone by `abort`
         self.exit_code = EXIT_OK
         self.interactive = False
         self._destinations: dict[str, None] = {}  # insertion-ordered set
@@ -162,7 +176,6 @@ class Session:
         self._last_arrival = time.monotonic()
         self._reader: threading.Thread | None = None
         self._reader_stop = threading.Event()
-        self._more: Callable[[], str | None] = lambda: None
         self._reported_errors: set[int] = set()  # ERROR frames already reported on arrival
 
     # ------------------------------------------------------------------
@@ -176,7 +189,7 @@ class Session:
         if direction == "out":
             frame = wire_form(frame, version)
         with self._arrived:
-            entry = Entry(len(self.history) + 1, direction, frame, version)
+            entry = Entry(len(self.history) + 1, direction, frame, version, self._connection)
             self.history.append(entry)
             destination = frame.headers.get("destination")
             if destination and frame.command in ("SEND", "SUBSCRIBE", "MESSAGE"):
@@ -185,6 +198,8 @@ class Session:
                 self._last_arrival = time.monotonic()
                 if frame.command == "MESSAGE":
                     self._message_count += 1
+                    if self.ack_mode(entry) in ACKED_MODES:
+                        self._unacked.append(entry)
                 self._arrived.notify_all()
         if (direction == "in" and frame.command in SHOWN_ARRIVALS) or (self.verbose and frame.command not in ("CONNECT", "CONNECTED")):
             arrow = "<<<" if direction == "in" else ">>>"
@@ -230,6 +245,89 @@ class Session:
             return entry
         raise ReplError(f"no message with message-id or number {reference!r}")
 
+    # ------------------------------------------------------------------
+    # What is acknowledged: a message is settled once, by one ACK or NACK
+
+    def ack_mode(self, entry: Entry) -> str | None:
+        """The ack mode of the subscription that delivered `entry` (None when the session did not make it)."""
+        return self._ack_modes.get(entry.frame.headers.get("subscription", ""))
+
+    def unacked(self) -> list[Entry]:
+        """The messages of client and client-individual subscriptions not yet acknowledged, oldest first."""
+        with self._arrived:
+            return list(self._unacked)
+
+    def to_settle(self, reference: str | None) -> Entry:
+        """The message an `ack`/`nack` names, checked so that the broker never sees a second ACK of one message.
+
+        Without a reference: the oldest unacknowledged one, since that is
+        the one a broker delivering in order expects to hear about first.
+        """
+        if reference is None:
+            unacked = self.unacked()
+            if not unacked:
+                raise ReplError("no unacknowledged message (only subscriptions with --ack client or client-individual wait for one)")
+            return unacked[0]
+        entry = self.find_message(reference)
+        with self._arrived:
+            settled = self._settled.get(entry.number)
+        if settled is not None:
+            raise ReplError(f"#{entry.number} was already {settled}: not sent again")
+        sub_id = entry.frame.headers.get("subscription", "")
+        if entry.number <= self._ended.get(sub_id, 0):
+            raise ReplError(f"#{entry.number} came on subscription {sub_id}, which was unsubscribed: the broker takes no ACK for it "
+                            "(RabbitMQ refuses it, ActiveMQ delivers the message again)")
+        if entry.connection != self._connection:
+            raise ReplError(f"#{entry.number} came on an earlier connection: the broker delivers it again, settle the new delivery")
+        if self.ack_mode(entry) == "auto":
+            raise ReplError(f"#{entry.number} came on subscription {entry.frame.headers.get('subscription')} with ack auto: "
+                            "the broker needs no ACK for it")
+        return entry
+
+    def newest_unacked_per_subscription(self) -> list[Entry]:
+        """What `ack --all` sends: per subscription in `client` mode the newest message alone (its ACK covers the
+        ones before it); in `client-individual` mode every message."""
+        chosen: dict[str, Entry] = {}
+        individual: list[Entry] = []
+        for entry in self.unacked():
+            if self.ack_mode(entry) == "client":
+                chosen[entry.frame.headers.get("subscription", "")] = entry
+            else:
+                individual.append(entry)
+        return sorted([*chosen.values(), *individual], key=lambda entry: entry.number)
+
+    def settle(self, entry: Entry, how: str) -> list[Entry]:
+        """Record that `entry` was acked or nacked (`how`, e.g. "acked by #9"); returns every message this settled.
+
+        In `client` mode an ACK is cumulative (STOMP: it covers every earlier
+        message of the subscription), so those are settled with it; RabbitMQ
+        applies a NACK the same way.
+        """
+        subscription = entry.frame.headers.get("subscription")
+        cumulative = self.ack_mode(entry) == "client"
+        with self._arrived:
+            covered = [entry] + [other for other in self._unacked if cumulative and other.number < entry.number
+                                 and other.frame.headers.get("subscription") == subscription]
+            for settled in covered:
+                self._settled[settled.number] = how if settled is entry else f"{how} (cumulatively, with #{entry.number})"
+                if settled in self._unacked:
+                    self._unacked.remove(settled)
+            if self.transaction is not None:
+                self._settled_in_transaction += covered
+        return covered
+
+    def end_transaction(self, committed: bool) -> None:
+        """After COMMIT the transaction's acks stand; after ABORT the broker undid them, so their messages await one again."""
+        with self._arrived:
+            undone, self._settled_in_transaction = self._settled_in_transaction, []
+            if committed:
+                return
+            for entry in undone:
+                self._settled.pop(entry.number, None)
+                if entry.connection == self._connection:
+                    self._unacked.append(entry)
+            self._unacked.sort(key=lambda entry: entry.number)
+
     def failed(self, code: int) -> None:
         """Remember a failure: the first one sets the exit code of a scripted run."""
         if code and not self.exit_code:
@@ -254,6 +352,8 @@ class Session:
             self.out.info(f"already connected to {self.conn.url}")
             return
         self._drop_connection()
+        with self._arrived:
+            self._connection += 1
         conn = open_connection(self.params, on_frame=self.on_frame)
         self.conn = conn
         try:
@@ -278,8 +378,12 @@ class Session:
             return
         self._stop_reader()
         self._end_transaction("the connection was closed")
+        self._forget_deliveries()
+        timeout = min(self.receipt_timeout, DISCONNECT_TIMEOUT)
         try:
-            conn.disconnect(timeout=self.receipt_timeout)
+            conn.disconnect(timeout=timeout)
+        except ReceiptTimeout:
+            raise ConnectionProblem(f"no receipt for DISCONNECT in {timeout:g} s") from None
         finally:
             self.conn = None
         self.out.info("disconnected")
@@ -295,6 +399,7 @@ class Session:
 
     def _drop_connection(self) -> None:
         self._stop_reader()
+        self._forget_deliveries()
         conn, self.conn = self.conn, None
         if conn is not None:
             conn.close()
@@ -313,8 +418,6 @@ class Session:
 
     def _read_loop(self, conn, stop: threading.Event) -> None:
         """Keep the socket read so arrivals show up at once (`on_frame` prints them); report a lost connection."""
-        from stomper.connection import BrokerError, StompError
-
         while not stop.is_set():
             try:
                 conn.receive(READER_POLL)
@@ -330,13 +433,48 @@ class Session:
         text = str(error)
         self.out.error(f"{text if text.startswith('connection lost') else 'connection lost: ' + text} (type `connect` to reconnect)")
         self._end_transaction("the broker dropped it with the connection")
+        self._forget_deliveries()
         with self._arrived:
             self._arrived.notify_all()
+
+    def _forget_deliveries(self) -> None:
+        """With its connection gone, no message awaits an ACK from us: the broker delivers them again, anew."""
+        with self._arrived:
+            self._unacked.clear()
 
     def _end_transaction(self, why: str) -> None:
         if self.transaction is not None:
             self.out.info(f"transaction {self.transaction} is over: {why}")
             self.transaction = None
+            with self._arrived:
+                self._settled_in_transaction.clear()
+
+    def subscribe(self, destination: str, ack: str, sub_id: str | None, headers: dict[str, str]) -> str:
+        """SUBSCRIBE, the subscription known to the session before the broker can deliver on it.
+
+        The reader thread may receive the first MESSAGE before `subscribe`
+        returns; it must already know the ack mode to track what awaits an ACK.
+        """
+        if sub_id is not None and sub_id in self.subscriptions:
+            raise ReplError(f"subscription id {sub_id!r} is in use")
+        conn = self.require()
+        sub_id = sub_id or next_id("sub")
+        self.subscriptions[sub_id] = SubscriptionSpec(destination, ack, dict(headers))
+        self._ack_modes[sub_id] = ack
+        try:
+            conn.subscribe(destination, ack=ack, id=sub_id, headers=dict(headers), **self.receipt_args())
+        except (ConnectionProblem, StompError):
+            if not self.connected:
+                del self.subscriptions[sub_id]
+            raise
+        return sub_id
+
+    def forget_subscription(self, sub_id: str) -> None:
+        """After UNSUBSCRIBE: the subscription is not renewed, and its messages no longer await (nor take) an ACK."""
+        del self.subscriptions[sub_id]
+        with self._arrived:
+            self._ended[sub_id] = len(self.history)
+            self._unacked = [entry for entry in self._unacked if entry.frame.headers.get("subscription") != sub_id]
 
     def receipt_args(self) -> dict:
         """The receipt=/timeout= arguments for a Connection call, per `receipts on|off`."""
@@ -373,86 +511,14 @@ class Session:
 
     def read_line(self) -> str | None:
         """The next input line for a multi-line command (a body, a raw frame), or None at the end of input."""
-        return self._more()
+        return self.more_lines()
 
     def report(self, error: BaseException) -> int:
         """Print the one line for `error` (unless it is an ERROR frame already reported), remember the failure, return its exit code."""
+        if isinstance(error, ReceiptTimeout):
+            error = ConnectionProblem(f"no receipt for {self.receipt_timeout:g} s")
         code, message, _detail = classify(error)
         self.failed(code)
         if id(getattr(error, "frame", None)) not in self._reported_errors:
             self.out.error(message)
         return code
-
-    def execute(self, line: str, more: Callable[[], str | None] | None = None) -> bool:
-        """Run one command line; False when the session should end. Errors are printed, never raised."""
-        from .repl_commands import QuitSession, run_command
-
-        self._more = more or (lambda: None)
-        line = line.strip()
-        if not line or line.startswith("#"):
-            return True
-        try:
-            run_command(self, *split_line(line, self.read_line))
-        except QuitSession:
-            return False
-        except KeyboardInterrupt:
-            self.out.error("interrupted")
-        except Exception as error:  # noqa: BLE001 - every failure is one line, the session goes on
-            self.report(error)
-        return True
-
-
-def split_line(line: str, read_line: Callable[[], str | None]) -> tuple[str, list[str], str | None]:
-    """(command, arguments, here-document body or None) from a command line.
-
-    A line ending in `<<` (or `<<WORD`) continues with body lines up to a
-    line holding only `.` (or WORD); they are joined with newlines.
-    """
-    import click
-
-    heredoc = None
-    match = _HEREDOC.search(line)
-    if match:
-        terminator = match.group(1) or "."
-        line = line[: match.start()]
-        lines = []
-        while True:
-            body_line = read_line()
-            if body_line is None:
-                raise click.UsageError(f"the body was not ended by a line holding only {terminator!r}")
-            body_line = body_line.rstrip("\r\n")
-            if body_line == terminator:
-                break
-            lines.append(body_line)
-        heredoc = "\n".join(lines)
-    try:
-        words = shlex.split(line)
-    except ValueError as error:
-        raise click.UsageError(f"cannot parse the line: {error}") from None
-    if not words:
-        raise click.UsageError("a here-document needs a command before <<")
-    return words[0], words[1:], heredoc
-
-
-def run_script(session: Session, lines: Iterable[str], source: str, exit_on_error: bool = False) -> int:
-    """Run command lines in order without a prompt; returns the exit code of the first failure (0 if none)."""
-    iterator = iter(lines)
-    number = 0
-
-    def next_line() -> str | None:
-        nonlocal number
-        line = next(iterator, None)
-        if line is not None:
-            number += 1
-        return line
-
-    while (line := next_line()) is not None:
-        before = session.exit_code
-        session.out.error_prefix = f"stomper: error: {source}:{number}: "
-        if not session.execute(line, next_line):
-            break
-        if exit_on_error and session.exit_code and not before:
-            break
-    session.out.error_prefix = "stomper: error: "
-    session.close()
-    return session.exit_code

@@ -52,9 +52,9 @@ def queue(request) -> str:
 class FakeBroker:
     """A tiny STOMP 1.2 server on 127.0.0.1 for what real brokers cannot be made to do on demand.
 
-    It answers CONNECT and every `receipt` header. A SEND to /queue/drop
-    closes the connection at once; a SEND to /queue/error gets an ERROR
-    frame. `connections` holds the frames each connection received.
+    It answers CONNECT and every `receipt` header, except a SEND's to
+    /queue/silent. A SEND to /queue/drop closes the connection at once; a
+    SEND to /queue/error gets an ERROR frame. `connections` holds the frames each connection received.
     """
 
     port: int = 0
@@ -105,7 +105,7 @@ class FakeBroker:
             return False
         elif frame.command == "SEND" and destination == "/queue/error":
             replies.append(Frame("ERROR", {"message": "refused by the fake broker"}, b"details"))
-        if "receipt" in frame.headers:
+        if "receipt" in frame.headers and destination != "/queue/silent":
             replies.append(Frame("RECEIPT", {"receipt-id": frame.headers["receipt"]}))
         client.sendall(b"".join(reply.encode("1.2") for reply in replies))
         return frame.command != "DISCONNECT"

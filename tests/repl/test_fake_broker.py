@@ -65,4 +65,28 @@ def test_no_connect_then_offline_commands(tmp_path):
     run = run_repl("stomp://127.0.0.1:9", "status\nhistory\nshow\nreceipts on\nhelp wait\n", "--no-connect", tmp_path=tmp_path)
     assert run.code == 1  # `show` with an empty history
     assert "no frames in the history yet" in run.err
-    assert "receipts on (wait 5 s)" in run.out and "Usage: wait [OPTIONS] [SECONDS]" in run.out
+    assert "receipts on (wait 30 s)" in run.out and "Usage: wait [OPTIONS] [SECONDS]" in run.out
+
+
+def test_a_missing_receipt_is_one_line_and_exit_3_after_the_repl_receipt_timeout(fake_broker, tmp_path):
+    script = "receipts on\nsend /queue/silent lost receipt\nsend /queue/ok answered\nreceipts on 0.3\nsend /queue/silent again\nstatus\n"
+    run = run_repl(fake_broker.url, script, "--receipt-timeout", "0.5", tmp_path=tmp_path)
+    assert run.code == 3
+    errors = run.err.splitlines()
+    assert len(errors) == 2, run.err
+    assert errors[0].endswith(":2: no receipt for 0.5 s") and errors[1].endswith(":5: no receipt for 0.3 s")
+    assert "receipts on (wait 0.5 s)" in run.out and "receipts on (wait 0.3 s)" in run.out
+    assert re.search(r"sent #\d+ to /queue/ok \(receipt \S+ received\)", run.out)  # the session went on
+    assert "connected:     stomp://" in run.out
+
+
+def test_receipt_timeout_must_be_a_positive_finite_number(tmp_path):
+    for bad in ("nan", "inf", "-1", "0", "soon"):
+        run = run_repl("stomp://127.0.0.1:9", "status\n", "--no-connect", "--receipt-timeout", bad, tmp_path=tmp_path)
+        assert run.code == 2, (bad, run.err)
+        assert "--receipt-timeout" in run.err and "number of seconds" in run.err, run.err
+        assert run.out == ""
+    run = run_repl("stomp://127.0.0.1:9", "receipts on nan\nreceipts on --timeout inf\nreceipts on 2.5\n", "--no-connect", tmp_path=tmp_path)
+    assert run.code == 2
+    assert len(run.err.splitlines()) == 2 and "not a positive, finite number of seconds" in run.err
+    assert "receipts on (wait 2.5 s)" in run.out

@@ -7,7 +7,9 @@ command history survives a restart.
 
 from __future__ import annotations
 
+import os
 import shlex
+import stat
 import subprocess
 import time
 import uuid
@@ -24,10 +26,11 @@ PROMPT = "stomper> "
 class Terminal:
     """One tmux server of our own (its own socket) running `stomper repl` in a 200x50 terminal."""
 
-    def __init__(self, url: str, state_dir) -> None:
+    def __init__(self, url: str, state_dir, umask: str = "022") -> None:
         self.socket = f"stomper-repl-test-{uuid.uuid4().hex[:8]}"
         self.env = repl_env(XDG_STATE_HOME=str(state_dir), TERM="xterm-256color")
         self.url = url
+        self.umask = umask
 
     def tmux(self, *args: str, check: bool = True) -> str:
         done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, env=self.env, timeout=30)
@@ -37,7 +40,7 @@ class Terminal:
 
     def start(self) -> Terminal:
         # Keep the pane after the REPL ends, so a failure shows its last words and exit code.
-        command = shlex.join([*REPL, "--url", self.url]) + "; echo repl exited with $?; sleep 600"
+        command = f"umask {self.umask}; " + shlex.join([*REPL, "--url", self.url]) + "; echo repl exited with $?; sleep 600"
         self.tmux("new-session", "-d", "-s", "repl", "-x", "200", "-y", "50", command)
         self.wait_for(lambda screen: PROMPT.rstrip() in screen, "the prompt", timeout=90)
         return self
@@ -77,7 +80,7 @@ class Terminal:
 
 @pytest.fixture
 def terminal(broker, tmp_path):
-    term = Terminal(broker.url, tmp_path / "state")
+    term = Terminal(broker.url, tmp_path / "state", umask="000")  # the most permissive: the REPL's files stay private
     yield term
     term.close()
 
@@ -130,12 +133,15 @@ def test_tab_completes_commands_and_destinations(terminal, broker, queue):
     terminal.last_line_is(PROMPT + "unsubscribe sub-1")
 
 
-def test_history_is_kept_across_runs(terminal, broker, queue, tmp_path):
+def test_history_is_kept_across_runs_without_bodies_in_a_private_file(terminal, broker, queue, tmp_path):
     terminal.start()
-    remembered = f"send {queue} remembered"
-    terminal.type(remembered)
+    typed = f"send {queue} secret-body -H x-token:secret-header"
+    terminal.type(typed)
     terminal.keys("Enter")
     terminal.wait_for(lambda screen: f"to {queue}" in screen, "the send")
+    terminal.keys("Up")
+    terminal.last_line_is(PROMPT + typed)  # within the run, the line is recalled as typed
+    terminal.keys("C-u")
     terminal.type("quit")
     terminal.keys("Enter")
     terminal.wait_for(lambda screen: "disconnected" in screen or not screen, "the end of the first run")
@@ -143,7 +149,10 @@ def test_history_is_kept_across_runs(terminal, broker, queue, tmp_path):
     deadline = time.monotonic() + 30
     while "+quit" not in history_file.read_text() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert f"+{remembered}\n" in history_file.read_text()
+    assert f"+send {queue}\n" in history_file.read_text()
+    assert "secret" not in history_file.read_text()
+    assert stat.S_IMODE(os.stat(history_file).st_mode) == 0o600  # under umask 000
+    assert stat.S_IMODE(os.stat(history_file.parent).st_mode) == 0o700
     terminal.close()
 
     second = Terminal(broker.url, tmp_path / "state").start()
@@ -151,7 +160,8 @@ def test_history_is_kept_across_runs(terminal, broker, queue, tmp_path):
         second.keys("Up")
         second.last_line_is(PROMPT + "quit")
         second.keys("Up")
-        second.last_line_is(PROMPT + remembered)
+        second.last_line_is(PROMPT + f"send {queue}")
+        second.type(" again")
         second.keys("Enter")
         second.wait_for(lambda screen: f"to {queue}" in screen, "the send from the history")
     finally:

@@ -220,7 +220,7 @@ history
     unpacked = subprocess.run([sys.executable, "-m", "stomper_cli", "unpack", str(saved)], capture_output=True, text=True, env=repl_env())
     assert unpacked.returncode == 0, unpacked.stderr
     assert [line.split()[0] for line in unpacked.stdout.splitlines() if line.isupper()] == ["CONNECT", "CONNECTED", "SUBSCRIBE", "SEND", "MESSAGE"]
-    marker = "receipts off (wait 5 s)\n"
+    marker = "receipts off (wait 30 s)\n"
     shown = run.out.split(marker)[1]
     assert shown == unpacked.stdout
     passcode = broker.url.split(":")[2].split("@")[0]
@@ -251,7 +251,7 @@ def test_bad_commands_exit_2_and_the_session_goes_on(broker, queue, tmp_path):
     assert "unknown command 'sned'" in errors[0] and ":1:" in errors[0]
     assert "subscribe: Missing argument 'DESTINATION'" in errors[1]
     assert "is not name:value" in errors[2]
-    assert "no message received yet" in errors[3]
+    assert "no unacknowledged message" in errors[3]
 
 
 def test_exit_on_error_stops_and_wait_count_times_out_with_4(broker, queue, tmp_path):
