@@ -6,8 +6,9 @@ Formats (`FORMATS`):
   renders the command styled by kind, the headers as a table and the body as
   text, syntax-highlighted for JSON/XML content types, hex-dumped when binary.
   Into a pipe the same content is written as plain text without colour codes.
-  Headers appear in wire order. Bodies are shown as sent, never re-serialised,
-  and at most `max_body` bytes of each (4 KiB on a terminal by default).
+  Headers appear in wire order. Bodies are shown as sent, never re-serialised
+  (a whole JSON body is re-indented, changing only whitespace between
+  tokens), and at most `max_body` bytes of each (4 KiB on a terminal by default).
   Control characters are shown escaped (``\\x1b``), so a publisher cannot
   drive the reader's terminal.
 - ``json``: one JSON object per line: ``{"command", "headers", "body"}``,
@@ -32,6 +33,7 @@ import base64
 import codecs
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from typing import IO, Any, NamedTuple
@@ -48,6 +50,11 @@ MASK = "***"
 TERMINAL_MAX_BODY = 4096
 #: Body bytes encoded at a time for JSON Lines (a multiple of 3, so base64 pieces join without padding).
 JSON_BODY_CHUNK = 48 * 1024
+
+#: JSON bodies up to this size that are shown whole are re-indented (whitespace only); larger ones are shown as sent.
+REINDENT_LIMIT = 1 << 20
+#: The tokens of a valid JSON text: strings, punctuation, and numbers/literals.
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+', re.S)
 
 #: Rich style per command kind.
 COMMAND_STYLES = {
@@ -198,6 +205,40 @@ def json_line(frame: Frame, show_secrets: bool = False) -> str:
     return b"".join(json_line_pieces(frame, show_secrets)).decode()
 
 
+def reindent_json(text: str) -> str | None:
+    """`text` indented by two spaces, or None if it is not one JSON value.
+
+    Lossless: only the whitespace between tokens changes. Every string and
+    number keeps its exact spelling and every duplicate key stays, which a
+    json.loads/json.dumps round trip would not promise.
+    """
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    tokens = _JSON_TOKEN.findall(text)
+    pieces: list[str] = []
+    depth = 0
+    for index, token in enumerate(tokens):
+        if token in ("}", "]"):
+            depth -= 1
+            if tokens[index - 1] not in ("{", "["):
+                pieces.append("\n" + "  " * depth)
+            pieces.append(token)
+        elif token in ("{", "["):
+            depth += 1
+            pieces.append(token)
+            if tokens[index + 1] not in ("}", "]"):
+                pieces.append("\n" + "  " * depth)
+        elif token == ",":
+            pieces.append(",\n" + "  " * depth)
+        elif token == ":":
+            pieces.append(": ")
+        else:
+            pieces.append(token)
+    return "".join(pieces)
+
+
 class BodyView(NamedTuple):
     """How pretty output shows a body: `kind` ('json', 'xml', 'text', 'binary'), `text` to show, `more` bytes left out."""
 
@@ -207,7 +248,10 @@ class BodyView(NamedTuple):
 
 
 def body_view(frame: Frame, max_body: int = 0) -> BodyView:
-    """The first `max_body` bytes of the body (all for 0) as escaped text or a hex dump; never re-serialised."""
+    """The first `max_body` bytes of the body (all for 0) as escaped text or a hex dump; never re-serialised.
+
+    A JSON body shown whole is re-indented, which changes only whitespace between tokens.
+    """
     body = frame.body
     shown = body[:max_body] if 0 < max_body < len(body) else body
     more = len(body) - len(shown)
@@ -222,6 +266,8 @@ def body_view(frame: Frame, max_body: int = 0) -> BodyView:
         more += len(shown) - len(text.encode("utf-8"))
     content_type = frame.headers.get("content-type", "").split(";")[0].strip().lower()
     kind = "json" if content_type.endswith(("/json", "+json")) else "xml" if content_type.endswith(("/xml", "+xml")) else "text"
+    if kind == "json" and not more and len(shown) <= REINDENT_LIMIT:
+        text = reindent_json(text) or text
     return BodyView(kind, visible(text, keep_layout=True), more)
 
 

@@ -9,10 +9,12 @@ import tracemalloc
 
 import pytest
 from cli_helpers import assert_one_error_line, run
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_app import run_in_terminal
 
 from stomper import Frame
-from stomper_cli.render import TERMINAL_MAX_BODY, FrameWriter, frame_json
+from stomper_cli.render import TERMINAL_MAX_BODY, FrameWriter, frame_json, reindent_json
 
 ANSI_STYLE = re.compile(rb"\x1b\[[0-9;]*m")
 
@@ -40,29 +42,64 @@ def written(frame: Frame, fmt: str = "pretty", terminal: bool = False, color: st
 
 # JSON bodies are shown as sent, on a terminal and in a pipe.
 
-EXACT_JSON = b'{"price": 0.1000000000000000055511151231257827, "x": 1e400, "dup": 1, "dup": 2}'
+EXACT_JSON = b'{"price": 0.1000000000000000055511151231257827, "x": 1e400, "dup": 1, "dup": 2, "s": "a\\" ,:{", "e": [{}, []]}'
+
+
+def lexemes(text: str | bytes) -> list:
+    """What a JSON text says, token for token: numbers as spelled, duplicate keys kept."""
+    return json.loads(text, object_pairs_hook=list, parse_float=str, parse_int=str, parse_constant=str)
+
+
+def shown_json(output: bytes) -> bytes:
+    text = ANSI_STYLE.sub(b"", output)
+    return text[text.index(b"{") : text.rindex(b"}") + 1]
 
 
 @pytest.mark.parametrize("terminal", [True, False])
 def test_json_bodies_are_shown_as_sent_never_reserialised(terminal):
     frame = Frame("MESSAGE", {"destination": "/q", "content-type": "application/json"}, EXACT_JSON)
-    output = ANSI_STYLE.sub(b"", written(frame, terminal=terminal))
-    assert EXACT_JSON in output
-    assert b"Infinity" not in output and output.count(b'"dup"') == 2
+    shown = shown_json(written(frame, terminal=terminal))
+    assert lexemes(shown) == lexemes(EXACT_JSON)
+    assert b"0.1000000000000000055511151231257827" in shown and b"1e400" in shown and shown.count(b'"dup"') == 2
+    assert b'{\n  "price": ' in shown  # re-indented: whitespace between tokens is all that changes
 
 
 def test_json_bodies_are_highlighted_on_a_terminal():
     frame = Frame("MESSAGE", {"destination": "/q", "content-type": "application/json"}, EXACT_JSON)
     output = written(frame, terminal=True, color="always")
     assert ANSI_STYLE.search(output.split(b"0.1000", 1)[0].rsplit(b"\n", 1)[-1])  # the body line is styled
-    assert EXACT_JSON in ANSI_STYLE.sub(b"", output)
+    assert lexemes(shown_json(output)) == lexemes(EXACT_JSON)
 
 
-def test_json_body_in_a_pipe_is_byte_exact_in_plain_unpack():
+def test_json_body_in_a_pipe_keeps_every_token_and_a_cut_one_is_shown_as_sent():
     raw = Frame("SEND", {"destination": "/q", "content-type": "application/json"}, EXACT_JSON).encode()
     result = run("unpack", input=raw)
     assert result.returncode == 0
-    assert b"\n\n" + EXACT_JSON + b"\n" in result.stdout
+    assert lexemes(shown_json(result.stdout)) == lexemes(EXACT_JSON)
+    cut = run("unpack", "--max-body", "40", input=raw)
+    assert b"\n\n" + EXACT_JSON[:40] + f"\n… {len(EXACT_JSON) - 40} more bytes\n".encode() in cut.stdout
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+        lambda inner: st.lists(inner, max_size=4) | st.lists(st.tuples(st.text(max_size=4), inner), max_size=4),
+        max_leaves=12,
+    ),
+    st.sampled_from([(",", ":"), (", ", ": "), (" ,\t", " :\r\n")]),
+)
+def test_reindenting_changes_only_whitespace_between_tokens(value, separators):
+    def dumps(item):  # tuples of pairs become objects with possibly repeated keys
+        if isinstance(item, list) and item and all(isinstance(pair, tuple) for pair in item):
+            return "{" + separators[0].join(json.dumps(key) + separators[1] + dumps(entry) for key, entry in item) + "}"
+        if isinstance(item, list):
+            return "[" + separators[0].join(map(dumps, item)) + "]"
+        return json.dumps(item)
+
+    text = dumps(value)
+    assert lexemes(reindent_json(text)) == lexemes(text)
+    assert reindent_json(text + " [") is None
 
 
 # Control characters never reach the terminal raw.
