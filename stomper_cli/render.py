@@ -374,7 +374,7 @@ class FrameWriter:
         elif self.format == "body":
             pieces = [frame.body, b"\n"]
         else:
-            pieces = [frame.encode(self.version)]
+            pieces = [encode_in_wire_order(frame, self.version)]
         self.stream.flush()
         buffer = getattr(self.stream, "buffer", None)
         for piece in pieces:

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_app import run_in_terminal
 
-from stomper import Frame
+from stomper import Frame, FrameParser
 from stomper_cli.render import TERMINAL_MAX_BODY, FrameWriter, frame_json, reindent_json
 
 ANSI_STYLE = re.compile(rb"\x1b\[[0-9;]*m")
@@ -200,6 +200,12 @@ def test_repeated_headers_are_shown_in_wire_order():
     rows = [line.split()[0] for line in table.splitlines()[1:4]]
     assert rows == [b"x", b"y", b"x"]
     assert b"content-length" not in table  # the frame was built, not read: nothing was added
+
+
+def test_raw_output_keeps_the_wire_order_of_repeated_headers():
+    raw = b"MESSAGE\ndestination:/q\nx:1\nx:2\ncontent-length:2\n\nhi\0"
+    [frame] = FrameParser().feed(raw)
+    assert written(frame, "raw") == raw
 
 
 def test_passcode_is_masked_in_every_occurrence():
