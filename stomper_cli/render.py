@@ -116,10 +116,12 @@ def wire_order(frame: Frame) -> list[tuple[str, str]]:
     """Every header occurrence in the order it is written on the wire.
 
     A Frame keeps first occurrences in `headers` and later ones apart in
-    `repeated_headers`. Encoders (stomper's and brokers') write the
-    content-length they add after every other header, so a content-length
-    that is the last first occurrence stays last, after the repeated ones;
-    `encode_in_wire_order` writes frames that way.
+    `repeated_headers`, so where a repeated occurrence stood among the other
+    names is not kept. This is the order stomper writes (`Frame.encode`,
+    `encode_in_wire_order`): first occurrences, repeated ones, and last the
+    content-length the encoder adds. A frame read off the wire is shown in
+    its wire order whenever its repeated occurrences came after every other
+    header but a final content-length, as in every frame stomper writes.
     """
     items = list(frame.headers.items())
     if frame.repeated_headers and items and items[-1][0] == "content-length":
