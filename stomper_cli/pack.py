@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import sys
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
@@ -9,56 +11,111 @@ from typing import IO, Any
 import click
 
 from stomper import COMMANDS, Frame, FrameError
+from stomper.parser import DEFAULT_MAX_FRAME_SIZE
 
 from .errors import InputError
 from .options import body_options, header_option, read_body, stomp_version_option
+from .render import encode_in_wire_order
+
+#: The keys a JSON Lines frame may have.
+JSON_KEYS = frozenset({"command", "headers", "repeated_headers", "body", "body_base64"})
+
+
+def _header_pairs(value: Any, key: str) -> list[tuple[str, str]]:
+    """[name, value] string pairs from a JSON list; ValueError naming `key` otherwise."""
+    if not isinstance(value, list) or not all(isinstance(pair, list) and len(pair) == 2 for pair in value):
+        raise ValueError(f'"{key}" must be a list of [name, value] pairs')
+    if not all(isinstance(part, str) for pair in value for part in pair):
+        raise ValueError(f'"{key}": header names and values must be strings')
+    return [(name, text) for name, text in value]
+
+
+def _headers_from_json(data: dict) -> list[tuple[str, str]]:
+    """Every header occurrence: "headers" (an object, or a list of pairs), then "repeated_headers"."""
+    headers = data.get("headers")
+    if headers is None:
+        items: list[tuple[str, str]] = []
+    elif isinstance(headers, dict):
+        if not all(isinstance(value, str) for value in headers.values()):
+            raise ValueError('"headers": header values must be strings')
+        items = list(headers.items())
+    else:
+        items = _header_pairs(headers, "headers")
+    if "repeated_headers" in data:
+        repeated = _header_pairs(data["repeated_headers"], "repeated_headers")
+        names = {name for name, _ in items}
+        missing = next((name for name, _ in repeated if name not in names), None)
+        if missing is not None:
+            raise ValueError(f'"repeated_headers" repeats {missing!r}, which "headers" does not have')
+        items += repeated
+    return items
+
+
+def _body_from_json(data: dict) -> bytes:
+    if "body" in data and "body_base64" in data:
+        raise ValueError('give "body" or "body_base64", not both')
+    if "body_base64" in data:
+        encoded = data["body_base64"]
+        if not isinstance(encoded, str):
+            raise ValueError('"body_base64" must be a string')
+        try:
+            return base64.b64decode(encoded, validate=True)
+        except ValueError as error:  # binascii.Error, or non-ASCII text
+            raise ValueError(f'"body_base64" is not valid base64: {error}') from None
+    body = data.get("body", "")
+    if not isinstance(body, str):
+        raise ValueError('"body" must be a string')
+    try:
+        return body.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError('"body" holds a lone surrogate, which is not text: use "body_base64"') from None
 
 
 def frame_from_json(data: Any) -> Frame:
-    """A Frame from a JSON Lines object: command, headers (object or [name, value] list), body or body_base64."""
+    """A Frame from a JSON Lines object, as `stomper unpack --json` writes it.
+
+    Keys: "command"; "headers" (an object, or a list of [name, value] pairs);
+    "repeated_headers" (later occurrences of names in "headers"); "body" or
+    "body_base64". ValueError or FrameError says what is wrong.
+    """
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object")
+    unknown = sorted(set(data) - JSON_KEYS)
+    if unknown:
+        raise ValueError(f"unknown key {unknown[0]!r}: expected {', '.join(sorted(JSON_KEYS))}")
     command = data.get("command")
     if not isinstance(command, str):
         raise ValueError('"command" must be a string')
-    headers = data.get("headers") or {}
-    if isinstance(headers, dict):
-        items = list(headers.items())
-    elif isinstance(headers, list) and all(isinstance(pair, list) and len(pair) == 2 for pair in headers):
-        items = [tuple(pair) for pair in headers]
-    else:
-        raise ValueError('"headers" must be an object or a list of [name, value] pairs')
-    if any(not isinstance(part, str) for pair in items for part in pair):
-        raise ValueError("header names and values must be strings")
-    if "body_base64" in data:
-        import base64
-
-        body: bytes | str = base64.b64decode(data["body_base64"], validate=True)
-    else:
-        body = data.get("body", "")
-        if not isinstance(body, str):
-            raise ValueError('"body" must be a string')
-    return Frame(command, items, body)
+    return Frame(command, _headers_from_json(data), _body_from_json(data))
 
 
-def frames_from_json_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, Frame]]:
+def bounded_lines(stream: IO[bytes], limit: int) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) for each line of `stream`; InputError for a line longer than `limit` bytes, read no further."""
+    number = 0
+    while line := stream.readline(limit + 1):
+        number += 1
+        if len(line) > limit and not line.endswith(b"\n"):
+            raise InputError(f"line {number}: longer than the frame size limit of {limit} bytes")
+        yield number, line
+
+
+def frames_from_json_lines(stream: IO[bytes], limit: int = DEFAULT_MAX_FRAME_SIZE) -> Iterator[tuple[int, Frame]]:
     """(line number, Frame) for each non-blank JSON line; InputError names the bad line."""
-    import binascii
-    import json
-
-    for number, line in enumerate(lines, 1):
+    for number, line in bounded_lines(stream, limit):
         if not line.strip():
             continue
         try:
             yield number, frame_from_json(json.loads(line))
-        except (ValueError, binascii.Error, FrameError) as error:
+        except RecursionError:
+            raise InputError(f"line {number}: JSON nested too deeply") from None
+        except (ValueError, FrameError) as error:
             raise InputError(f"line {number}: {error}") from None
 
 
 def write_frames(frames: Iterable[tuple[int, Frame]], version: str, out: IO[bytes]) -> None:
     for number, frame in frames:
         try:
-            data = frame.encode(version)
+            data = encode_in_wire_order(frame, version)
         except FrameError as error:
             raise InputError(f"line {number}: {error}") from None
         out.write(data)
@@ -83,8 +140,10 @@ def pack(command: str | None, headers: list[tuple[str, str]], body: str | None, 
 
     With --json, read one frame per line from stdin:
     {"command": "SEND", "headers": {"destination": "/queue/a"}, "body": "hi"};
-    headers may also be a list of [name, value] pairs (keeps repeated headers),
-    and "body_base64" may replace "body" for binary bodies.
+    headers may also be a list of [name, value] pairs; "repeated_headers"
+    holds later occurrences of a name, as `stomper unpack --json` writes
+    them; "body_base64" may replace "body" for binary bodies. A bad line is
+    reported with its number after the frames before it were written.
     """
     out = sys.stdout.buffer
     if from_json:

@@ -6,10 +6,18 @@ Formats (`FORMATS`):
   renders the command styled by kind, the headers as a table and the body as
   text, syntax-highlighted for JSON/XML content types, hex-dumped when binary.
   Into a pipe the same content is written as plain text without colour codes.
+  Headers appear in wire order. Bodies are shown as sent, never re-serialised
+  (a whole JSON body is re-indented, changing only whitespace between
+  tokens), and at most `max_body` bytes of each (4 KiB on a terminal by default).
+  Control characters are shown escaped (``\\x1b``), so a publisher cannot
+  drive the reader's terminal.
 - ``json``: one JSON object per line: ``{"command", "headers", "body"}``,
-  with ``"body_base64"`` instead of ``"body"`` when the body is not UTF-8.
-  Headers hold the first occurrence of each name.
-- ``body``: each body followed by a newline.
+  with ``"body_base64"`` instead of ``"body"`` when the body is not UTF-8,
+  and ``"repeated_headers": [[name, value], ...]`` only when a header name
+  occurs more than once (``headers`` holds each first occurrence).
+  `stomper pack --json` reads it back to the same frame. The body is encoded
+  piece by piece, so one frame needs little memory beyond its own size.
+- ``body``: each body followed by a newline, byte for byte.
 - ``raw``: the frames as wire bytes, readable by ``stomper unpack``.
 
 The passcode header is masked in pretty and json output. Rich is imported
@@ -22,17 +30,31 @@ any format.
 from __future__ import annotations
 
 import base64
+import codecs
 import json
 import os
+import re
 import sys
-from typing import IO, Any
+from collections.abc import Callable, Iterator
+from typing import IO, Any, NamedTuple
+
+import click
 
 from stomper import Frame
 
-from .errors import MASK
-
 FORMATS = ("pretty", "json", "body", "raw")
 SECRET_HEADERS = frozenset({"passcode"})
+#: What a secret header value is shown as.
+MASK = "***"
+#: Bytes of each body that pretty output shows on a terminal unless --max-body says otherwise.
+TERMINAL_MAX_BODY = 4096
+#: Body bytes encoded at a time for JSON Lines (a multiple of 3, so base64 pieces join without padding).
+JSON_BODY_CHUNK = 48 * 1024
+
+#: JSON bodies up to this size that are shown whole are re-indented (whitespace only); larger ones are shown as sent.
+REINDENT_LIMIT = 1 << 20
+#: The tokens of a valid JSON text: strings, punctuation, and numbers/literals.
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+', re.S)
 
 #: Rich style per command kind.
 COMMAND_STYLES = {
@@ -43,6 +65,21 @@ COMMAND_STYLES = {
     "BEGIN": "bold blue", "COMMIT": "bold blue", "ABORT": "bold blue",
     "RECEIPT": "green", "ERROR": "bold red",
 }
+
+#: C0, DEL and C1: the code points a terminal may act on instead of showing.
+CONTROL_CODES = (*range(0x20), 0x7F, *range(0x80, 0xA0))
+_ESCAPE_ALL = {code: f"\\x{code:02x}" for code in CONTROL_CODES}
+_ESCAPE_KEEPING_LAYOUT = {code: text for code, text in _ESCAPE_ALL.items() if code not in (0x09, 0x0A)}
+#: JSON escapes C0 itself; DEL and C1 are escaped too, so no JSON line carries a raw control character.
+_JSON_ESCAPES = {code: f"\\u{code:04x}" for code in (0x7F, *range(0x80, 0xA0))}
+
+
+def max_body_option(function: Callable) -> Callable:
+    """--max-body BYTES for commands that write frames in pretty format."""
+    return click.option(
+        "--max-body", type=click.IntRange(min=0), metavar="BYTES",
+        help=f"Pretty output shows at most BYTES of each body (default {TERMINAL_MAX_BODY} on a terminal, all elsewhere); 0 shows all.",
+    )(function)
 
 
 def is_terminal(stream: IO[Any]) -> bool:
@@ -66,40 +103,178 @@ def default_format(stream: IO[Any]) -> str:
     return "pretty" if is_terminal(stream) else "json"
 
 
+def visible(text: str, keep_layout: bool = False) -> str:
+    """`text` with control characters written as ``\\xNN``; `keep_layout` keeps newlines and tabs (for bodies)."""
+    return text.translate(_ESCAPE_KEEPING_LAYOUT if keep_layout else _ESCAPE_ALL)
+
+
+def shown_value(name: str, value: str, show_secrets: bool) -> str:
+    return value if show_secrets or name not in SECRET_HEADERS else MASK
+
+
+def wire_order(frame: Frame) -> list[tuple[str, str]]:
+    """Every header occurrence in the order it is written on the wire.
+
+    A Frame keeps first occurrences in `headers` and later ones apart in
+    `repeated_headers`, so where a repeated occurrence stood among the other
+    names is not kept. This is the order stomper writes (`Frame.encode`,
+    `encode_in_wire_order`): first occurrences, repeated ones, and last the
+    content-length the encoder adds. A frame read off the wire is shown in
+    its wire order whenever its repeated occurrences came after every other
+    header but a final content-length, as in every frame stomper writes.
+    """
+    items = list(frame.headers.items())
+    if frame.repeated_headers and items and items[-1][0] == "content-length":
+        return [*items[:-1], *frame.repeated_headers, items[-1]]
+    return [*items, *frame.repeated_headers]
+
+
+def encode_in_wire_order(frame: Frame, version: str) -> bytes:
+    """`frame.encode(version)`, with a matching last content-length written after the repeated headers (see `wire_order`)."""
+    headers, body, repeated = frame.headers, frame.body, frame.repeated_headers
+    if (
+        repeated and list(headers)[-1] == "content-length" and headers["content-length"] == str(len(body))
+        and all(name != "content-length" for name, _ in repeated)
+    ):
+        return Frame(frame.command, wire_order(frame)[:-1], body).encode(version, content_length=True)
+    return frame.encode(version)
+
+
 def shown_headers(frame: Frame, show_secrets: bool = False) -> list[tuple[str, str]]:
-    """Every header occurrence, with secret values (the passcode) masked."""
-    return [(name, value if show_secrets or name not in SECRET_HEADERS else MASK) for name, value in frame.header_items()]
+    """Every header occurrence in wire order, with secret values (the passcode) masked."""
+    return [(name, shown_value(name, value, show_secrets)) for name, value in wire_order(frame)]
+
+
+def frame_head(frame: Frame, show_secrets: bool = False) -> dict[str, Any]:
+    """The JSON Lines object for `frame` without its body."""
+    data: dict[str, Any] = {
+        "command": frame.command,
+        "headers": {name: shown_value(name, value, show_secrets) for name, value in frame.headers.items()},
+    }
+    if frame.repeated_headers:
+        data["repeated_headers"] = [[name, shown_value(name, value, show_secrets)] for name, value in frame.repeated_headers]
+    return data
+
+
+def _utf8_pieces(data: bytes) -> Iterator[str]:
+    """`data` decoded as UTF-8 a chunk at a time; UnicodeDecodeError if it is not UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    for start in range(0, len(data), JSON_BODY_CHUNK):
+        yield decoder.decode(view[start : start + JSON_BODY_CHUNK], final=start + JSON_BODY_CHUNK >= len(data))
+
+
+def is_utf8(data: bytes) -> bool:
+    """Whether `data` is UTF-8 text, checked without holding a decoded copy."""
+    try:
+        for _ in _utf8_pieces(data):
+            pass
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def frame_json(frame: Frame, show_secrets: bool = False) -> dict[str, Any]:
-    """The JSON Lines object for `frame`: first occurrence of each header wins."""
-    headers = {name: value if show_secrets or name not in SECRET_HEADERS else MASK for name, value in frame.headers.items()}
-    data: dict[str, Any] = {"command": frame.command, "headers": headers}
-    try:
+    """The JSON Lines object for `frame`, body included (`write_json_line` writes the same without building it)."""
+    data = frame_head(frame, show_secrets)
+    if is_utf8(frame.body):
         data["body"] = frame.body.decode("utf-8")
-    except UnicodeDecodeError:
+    else:
         data["body_base64"] = base64.b64encode(frame.body).decode("ascii")
     return data
 
 
+def _json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False).translate(_JSON_ESCAPES)
+
+
+def json_line_pieces(frame: Frame, show_secrets: bool = False) -> Iterator[bytes]:
+    """The JSON line for `frame` in pieces, the body encoded a chunk at a time (memory stays near the frame's size)."""
+    head = _json_text(frame_head(frame, show_secrets))
+    if is_utf8(frame.body):
+        yield f'{head[:-1]}, "body": "'.encode()
+        for piece in _utf8_pieces(frame.body):
+            yield _json_text(piece)[1:-1].encode()
+    else:
+        yield f'{head[:-1]}, "body_base64": "'.encode()
+        view = memoryview(frame.body)
+        for start in range(0, len(view), JSON_BODY_CHUNK):
+            yield base64.b64encode(view[start : start + JSON_BODY_CHUNK])
+    yield b'"}\n'
+
+
 def json_line(frame: Frame, show_secrets: bool = False) -> str:
-    return json.dumps(frame_json(frame, show_secrets), ensure_ascii=False) + "\n"
+    return b"".join(json_line_pieces(frame, show_secrets)).decode()
 
 
-def body_kind(frame: Frame) -> str:
-    """'json', 'xml', 'text' or 'binary': how to show the body."""
-    if b"\0" in frame.body:
-        return "binary"
+def reindent_json(text: str) -> str | None:
+    """`text` indented by two spaces, or None if it is not one JSON value.
+
+    Lossless: only the whitespace between tokens changes. Every string and
+    number keeps its exact spelling and every duplicate key stays, which a
+    json.loads/json.dumps round trip would not promise.
+    """
     try:
-        frame.body.decode("utf-8")
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    tokens = _JSON_TOKEN.findall(text)
+    pieces: list[str] = []
+    depth = 0
+    for index, token in enumerate(tokens):
+        if token in ("}", "]"):
+            depth -= 1
+            if tokens[index - 1] not in ("{", "["):
+                pieces.append("\n" + "  " * depth)
+            pieces.append(token)
+        elif token in ("{", "["):
+            depth += 1
+            pieces.append(token)
+            if tokens[index + 1] not in ("}", "]"):
+                pieces.append("\n" + "  " * depth)
+        elif token == ",":
+            pieces.append(",\n" + "  " * depth)
+        elif token == ":":
+            pieces.append(": ")
+        else:
+            pieces.append(token)
+    return "".join(pieces)
+
+
+class BodyView(NamedTuple):
+    """How pretty output shows a body: `kind` ('json', 'xml', 'text', 'binary'), `text` to show, `more` bytes left out."""
+
+    kind: str
+    text: str
+    more: int
+
+
+def body_view(frame: Frame, max_body: int = 0) -> BodyView:
+    """The first `max_body` bytes of the body (all for 0) as escaped text or a hex dump; never re-serialised.
+
+    A JSON body shown whole is re-indented, which changes only whitespace between tokens.
+    """
+    body = frame.body
+    shown = body[:max_body] if 0 < max_body < len(body) else body
+    more = len(body) - len(shown)
+    try:
+        if b"\0" in shown:
+            raise UnicodeDecodeError("utf-8", shown, 0, 1, "NUL")
+        # Truncated: an incomplete last character is held back and counted as left out.
+        text = codecs.getincrementaldecoder("utf-8")().decode(shown, final=not more)
     except UnicodeDecodeError:
-        return "binary"
+        return BodyView("binary", hex_dump(shown), more)
+    if more:
+        more += len(shown) - len(text.encode("utf-8"))
     content_type = frame.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type.endswith(("/json", "+json")):
-        return "json"
-    if content_type.endswith(("/xml", "+xml")):
-        return "xml"
-    return "text"
+    kind = "json" if content_type.endswith(("/json", "+json")) else "xml" if content_type.endswith(("/xml", "+xml")) else "text"
+    if kind == "json" and not more and len(shown) <= REINDENT_LIMIT:
+        text = reindent_json(text) or text
+    return BodyView(kind, visible(text, keep_layout=True), more)
+
+
+def more_bytes_note(more: int) -> str:
+    return f"… {more} more bytes"
 
 
 def hex_dump(data: bytes) -> str:
@@ -113,53 +288,43 @@ def hex_dump(data: bytes) -> str:
     return "\n".join(lines)
 
 
-def body_text(frame: Frame) -> str:
-    """The body as shown to people: text (JSON re-indented) or a hex dump."""
-    kind = body_kind(frame)
-    if kind == "binary":
-        return hex_dump(frame.body)
-    text = frame.body.decode("utf-8")
-    if kind == "json":
-        try:
-            return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-        except ValueError:
-            return text
-    return text
-
-
-def plain_text(frame: Frame, show_secrets: bool = False) -> str:
+def plain_text(frame: Frame, show_secrets: bool = False, max_body: int = 0) -> str:
     """The pretty content without colour: command, `name: value` lines, a blank line, the body, a blank line."""
-    lines = [frame.command]
-    lines.extend(f"{name}: {value}" for name, value in shown_headers(frame, show_secrets))
+    lines = [visible(frame.command)]
+    lines.extend(f"{visible(name)}: {visible(value)}" for name, value in shown_headers(frame, show_secrets))
     lines.append("")
     if frame.body:
-        lines.append(body_text(frame))
+        view = body_view(frame, max_body)
+        lines.append(view.text)
+        if view.more:
+            lines.append(more_bytes_note(view.more))
     return "\n".join(lines) + "\n\n"
 
 
-def frame_renderable(frame: Frame, show_secrets: bool = False):
-    """A Rich renderable for `frame` (imports Rich)."""
+def frame_renderable(frame: Frame, show_secrets: bool = False, max_body: int = 0):
+    """A Rich renderable for `frame` (imports Rich). Every text is a Text, never markup."""
     from rich.console import Group
     from rich.syntax import Syntax
     from rich.table import Table
     from rich.text import Text
 
-    parts: list[Any] = [Text(frame.command, style=COMMAND_STYLES.get(frame.command, "bold"))]
+    parts: list[Any] = [Text(visible(frame.command), style=COMMAND_STYLES.get(frame.command, "bold"))]
     headers = shown_headers(frame, show_secrets)
     if headers:
         table = Table(show_header=False, box=None, padding=(0, 1, 0, 2))
         table.add_column(style="cyan", no_wrap=True)
         table.add_column(overflow="fold")
         for name, value in headers:
-            table.add_row(name, Text(value, style="dim" if value == MASK else ""))
+            table.add_row(Text(visible(name)), Text(visible(value), style="dim" if value == MASK else ""))
         parts.append(table)
     if frame.body:
-        kind = body_kind(frame)
-        text = body_text(frame)
-        if kind in ("json", "xml"):
-            parts.append(Syntax(text, kind, theme="ansi_dark", background_color="default", word_wrap=True))
+        view = body_view(frame, max_body)
+        if view.kind in ("json", "xml"):
+            parts.append(Syntax(view.text, view.kind, theme="ansi_dark", background_color="default", word_wrap=True))
         else:
-            parts.append(Text(text, style="dim" if kind == "binary" else ""))
+            parts.append(Text(view.text, style="dim" if view.kind == "binary" else ""))
+        if view.more:
+            parts.append(Text(more_bytes_note(view.more), style="dim italic"))
     parts.append(Text(""))
     return Group(*parts)
 
@@ -179,10 +344,13 @@ class FrameWriter:
     `stream` is a text stream with a binary `.buffer` (stdout by default).
     `version` is what `raw` encodes in. Pretty output goes through Rich only
     when the stream is a terminal or colour is forced; otherwise plain text.
+    `max_body` bounds the body bytes pretty output shows (0: all; None:
+    `TERMINAL_MAX_BODY` on a terminal, all elsewhere).
     """
 
     def __init__(
-        self, fmt: str | None = None, color: str = "auto", stream: IO[str] | None = None, version: str = "1.2", show_secrets: bool = False
+        self, fmt: str | None = None, color: str = "auto", stream: IO[str] | None = None, version: str = "1.2",
+        show_secrets: bool = False, max_body: int | None = None,
     ) -> None:
         self.stream = stream or sys.stdout
         self.format = fmt or default_format(self.stream)
@@ -190,28 +358,32 @@ class FrameWriter:
             raise ValueError(f"unknown format {self.format!r}")
         self.version = version
         self.show_secrets = show_secrets
+        terminal = is_terminal(self.stream)
+        self.max_body = max_body if max_body is not None else TERMINAL_MAX_BODY if terminal else 0
         self.console = None
-        if self.format == "pretty" and (is_terminal(self.stream) or color == "always"):
+        if self.format == "pretty" and (terminal or color == "always"):
             self.console = make_console(self.stream, color)
 
     def write(self, frame: Frame) -> None:
         if self.console is not None:
-            self.console.print(frame_renderable(frame, self.show_secrets))
+            self.console.print(frame_renderable(frame, self.show_secrets, self.max_body))
             self.stream.flush()
             return
         if self.format == "pretty":
-            data = plain_text(frame, self.show_secrets).encode("utf-8")
+            pieces: Any = [plain_text(frame, self.show_secrets, self.max_body).encode("utf-8")]
         elif self.format == "json":
-            data = json_line(frame, self.show_secrets).encode("utf-8")
+            pieces = json_line_pieces(frame, self.show_secrets)
         elif self.format == "body":
-            data = frame.body + b"\n"
+            pieces = [frame.body, b"\n"]
         else:
-            data = frame.encode(self.version)
+            pieces = [encode_in_wire_order(frame, self.version)]
         self.stream.flush()
         buffer = getattr(self.stream, "buffer", None)
-        if buffer is None:
-            self.stream.write(data.decode("utf-8", "surrogateescape"))
-        else:
-            buffer.write(data)
+        for piece in pieces:
+            if buffer is None:
+                self.stream.write(piece.decode("utf-8", "surrogateescape"))
+            else:
+                buffer.write(piece)
+        if buffer is not None:
             buffer.flush()
         self.stream.flush()

@@ -11,7 +11,7 @@ from stomper.commands import ACK_MODES
 from .app import EXIT_CODES_HELP, get_settings
 from .errors import TimeoutExpired
 from .options import ConnectionParams, connection_options, frame_logger, header_option, open_connection
-from .render import FORMATS, FrameWriter, default_format
+from .render import FORMATS, FrameWriter, default_format, max_body_option
 
 
 def choose_format(fmt: str | None, as_json: bool, body_only: bool, raw: bool) -> str:
@@ -60,15 +60,16 @@ Examples:
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--body-only", is_flag=True, help="Same as --format body.")
 @click.option("--raw", is_flag=True, help="Same as --format raw.")
+@max_body_option
 @connection_options
 def subscribe(destinations: tuple[str, ...], ack: str, count: int | None, timeout: float | None, headers: list[tuple[str, str]],
-              fmt: str | None, as_json: bool, body_only: bool, raw: bool, conn_params: ConnectionParams) -> None:
+              fmt: str | None, as_json: bool, body_only: bool, raw: bool, max_body: int | None, conn_params: ConnectionParams) -> None:
     """Subscribe to each DESTINATION and write the messages to stdout.
 
     -H adds subscription headers (selector, prefetch-count, ...).
     """
     settings = get_settings()
-    writer = FrameWriter(choose_format(fmt, as_json, body_only, raw), settings.color)
+    writer = FrameWriter(choose_format(fmt, as_json, body_only, raw), settings.color, max_body=max_body)
     received = 0
     with open_connection(conn_params, on_frame=frame_logger(settings.verbose)) as conn:
         writer.version = conn.version

@@ -12,7 +12,7 @@ from stomper.rules import version_problem
 from .app import get_settings
 from .errors import InputError
 from .options import stomp_version_option
-from .render import FrameWriter
+from .render import FrameWriter, max_body_option
 
 CHUNK = 64 * 1024
 
@@ -34,18 +34,22 @@ EXAMPLES = """Examples:
 
 @click.command(epilog=EXAMPLES)
 @click.argument("file", type=click.File("rb"), default="-")
-@click.option("--json", "as_json", is_flag=True, help='JSON Lines: {"command", "headers", "body" or "body_base64"} per frame.')
+@click.option("--json", "as_json", is_flag=True,
+              help='JSON Lines: {"command", "headers", "body" or "body_base64"} per frame; "repeated_headers" when a name repeats.')
 @click.option("--strict", is_flag=True, help="Also fail on what the STOMP version forbids or requires (e.g. SEND without destination).")
 @stomp_version_option("1.2", "Parse with this version's rules (escaping, CRLF).")
 @click.option("--show-passcode", is_flag=True, help="Do not mask passcode headers (e.g. to re-pack a captured CONNECT).")
-def unpack(file: IO[bytes], as_json: bool, strict: bool, stomp_version: str, show_passcode: bool) -> None:
+@max_body_option
+def unpack(file: IO[bytes], as_json: bool, strict: bool, stomp_version: str, show_passcode: bool, max_body: int | None) -> None:
     """Show every frame of a raw STOMP stream read from FILE (default stdin).
 
     On a terminal: Rich rendering. Into a pipe: plain text, or JSON Lines with
-    --json. Frames before a malformed one are shown; the error and its byte
+    --json (which `stomper pack --json` turns back into the same frames).
+    Control characters are shown escaped; bodies are shown as sent, up to
+    --max-body bytes. Frames before a malformed one are shown; the error and its byte
     offset go to stderr and the exit code is 1.
     """
-    writer = FrameWriter("json" if as_json else "pretty", get_settings().color, show_secrets=show_passcode)
+    writer = FrameWriter("json" if as_json else "pretty", get_settings().color, show_secrets=show_passcode, max_body=max_body)
     parser = FrameParser(stomp_version)
     count = 0
 

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 
 import pytest
 from cli_helpers import assert_one_error_line, run
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from stomper import Frame, FrameParser
+from stomper import COMMANDS, Frame, FrameError, FrameParser
+from stomper.parser import DEFAULT_MAX_FRAME_SIZE
+from stomper_cli.app import cli
+from stomper_cli.errors import InputError
+from stomper_cli.pack import JSON_KEYS, frames_from_json_lines, write_frames
 
 
 def frames_of(data: bytes) -> list[Frame]:
@@ -93,6 +101,24 @@ def test_pack_json_list_headers_keep_repeats():
         (b'{"command": "SEND", "headers": 5}', "headers"),
         (b'{"command": "SEND", "body_base64": "!!"}', "line 2:"),
         (b'["SEND"]', "JSON object"),
+        (b'{"command": "SEND", "body_base64": 5}', 'line 2: "body_base64" must be a string'),
+        (b'{"command": "SEND", "body_base64": "\\u00e9"}', 'line 2: "body_base64" is not valid base64'),
+        (b'{"command": "SEND", "body_base64": "AAE"}', 'line 2: "body_base64" is not valid base64'),
+        (b'{"command": "SEND", "body": 5}', 'line 2: "body" must be a string'),
+        (b'{"command": "SEND", "body": "\\ud800"}', 'line 2: "body" holds a lone surrogate'),
+        (b'{"command": "SEND", "body": "a", "body_base64": "AA=="}', 'line 2: give "body" or "body_base64", not both'),
+        (b'{"command": 5}', 'line 2: "command" must be a string'),
+        (b'{"command": "SEND", "bdy": "typo"}', "line 2: unknown key 'bdy'"),
+        (b"[" * 100_000, "line 2: JSON nested too deeply"),
+        (b'{"command": "SEND", "headers": {"a": 5}}', 'line 2: "headers": header values must be strings'),
+        (b'{"command": "SEND", "headers": [["a"]]}', 'line 2: "headers" must be a list of [name, value] pairs'),
+        (b'{"command": "SEND", "headers": [[1, "b"]]}', 'line 2: "headers": header names and values must be strings'),
+        (b'{"command": "SEND", "headers": "a:b"}', 'line 2: "headers" must be a list'),
+        (b'{"command": "SEND", "headers": {"": "x"}}', "line 2: a header name cannot be empty"),
+        (b'{"command": "SEND", "headers": {"content-length": "9"}, "body": "x"}', "line 2: content-length header says '9'"),
+        (b'{"command": "SEND", "headers": {"x": "1"}, "repeated_headers": {"x": "2"}}', 'line 2: "repeated_headers" must be a list'),
+        (b'{"command": "SEND", "headers": {"x": "1"}, "repeated_headers": [["y", "2"]]}', "line 2: \"repeated_headers\" repeats 'y'"),
+        (b"\xff", "line 2: 'utf-8' codec can't decode"),
     ],
 )
 def test_pack_json_bad_input_exits_1_after_earlier_frames(line, needle):
@@ -102,13 +128,104 @@ def test_pack_json_bad_input_exits_1_after_earlier_frames(line, needle):
     assert frames_of(result.stdout)[0].body == b"ok"
 
 
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5) | st.sampled_from(["SEND", "AAE=", "x", "content-length"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=8,
+)
+frame_like_objects = st.fixed_dictionaries(
+    {"command": st.sampled_from(["SEND", "send", "FROB"]) | json_values},
+    optional={key: json_values for key in [*sorted(JSON_KEYS - {"command"}), "x"]},
+)
+
+
+@settings(max_examples=500, derandomize=True, deadline=None)
+@given(frame_like_objects | json_values)
+def test_pack_json_answers_any_json_value_with_a_frame_or_a_line_error(value):
+    line = json.dumps(value).encode() + b"\n"
+    try:
+        write_frames(frames_from_json_lines(io.BytesIO(line)), "1.2", io.BytesIO())
+    except InputError as error:
+        assert error.message.startswith("line 1: ")
+
+
+class CountingReader(io.BytesIO):
+    """Counts the bytes read, to show a long line is not read whole."""
+
+    taken = 0
+
+    def readline(self, size=-1):
+        line = super().readline(size)
+        self.taken += len(line)
+        return line
+
+
+def test_pack_json_reads_at_most_the_limit_of_a_long_line():
+    good = b'{"command": "SEND", "body": "ok"}\n'
+    stream = CountingReader(good + b'{"command": "SEND", "body": "' + b"a" * 1_000_000 + b'"}\n')
+    out = io.BytesIO()
+    with pytest.raises(InputError, match="^line 2: longer than the frame size limit of 1000 bytes$"):
+        write_frames(frames_from_json_lines(stream, limit=1000), "1.2", out)
+    assert stream.taken <= len(good) + 1001
+    assert frames_of(out.getvalue())[0].body == b"ok"
+    exact = b'{"command": "SEND", "body": "' + b"a" * 969 + b'"}'
+    assert len(exact) == 1000
+    assert [frame.body for _, frame in frames_from_json_lines(io.BytesIO(exact + b"\n" + exact), limit=1000)] == [b"a" * 969] * 2
+
+
+def test_pack_json_refuses_a_line_over_64_mib_after_earlier_frames():
+    good = b'{"command": "SEND", "headers": {"destination": "/q"}, "body": "ok"}\n'
+    huge = b'{"command": "SEND", "body": "' + b"a" * DEFAULT_MAX_FRAME_SIZE + b'"}\n'
+    result = run("pack", "--json", input=good + huge)
+    assert assert_one_error_line(result, 1).endswith(f"line 2: longer than the frame size limit of {DEFAULT_MAX_FRAME_SIZE} bytes")
+    assert frames_of(result.stdout)[0].body == b"ok"
+
+
+def test_repeated_headers_round_trip_byte_for_byte():
+    raw = b"SEND\ndestination:/q\nx:1\nx:2\ny:a\nx:3\ncontent-length:2\n\nhi\0"
+    unpacked = run("unpack", "--json", input=raw)
+    assert json.loads(unpacked.stdout) == {
+        "command": "SEND", "headers": {"destination": "/q", "x": "1", "y": "a", "content-length": "2"},
+        "repeated_headers": [["x", "2"], ["x", "3"]], "body": "hi",
+    }
+    assert run("pack", "--json", input=unpacked.stdout).stdout == b"SEND\ndestination:/q\nx:1\ny:a\nx:2\nx:3\ncontent-length:2\n\nhi\0"
+    assert "repeated_headers" not in json.loads(run("unpack", "--json", input=GOOD).stdout)
+
+
+header_names = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=6).filter(lambda name: name != "content-length")
+header_values = st.text(st.characters(blacklist_categories=("Cs",)), max_size=8)
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(st.lists(
+    st.tuples(st.sampled_from(sorted(COMMANDS)), st.lists(st.tuples(st.sampled_from(["x", "passcode", "a:b"]) | header_names, header_values),
+              max_size=6), st.binary(max_size=40) | st.text(max_size=20).map(str.encode)),
+    min_size=1, max_size=4,
+))
+def test_unpack_json_then_pack_json_gives_back_the_same_bytes(specs):
+    frames = [Frame(command, headers, body) for command, headers, body in specs]
+    try:
+        raw = b"".join(frame.encode() for frame in frames)
+    except FrameError:  # CONNECT and CONNECTED cannot carry what needs escaping
+        return
+    runner = CliRunner()
+    unpacked = runner.invoke(cli, ["unpack", "--json", "--show-passcode"], input=raw)
+    assert unpacked.exit_code == 0, unpacked.output
+    assert all(("repeated_headers" in json.loads(line)) == bool(frame.repeated_headers)
+               for line, frame in zip(unpacked.stdout_bytes.splitlines(), frames, strict=True))
+    repacked = runner.invoke(cli, ["pack", "--json"], input=unpacked.stdout_bytes)
+    assert repacked.exit_code == 0, repacked.output
+    assert repacked.stdout_bytes == raw
+    assert frames_of(repacked.stdout_bytes) == frames_of(raw)
+
+
 def test_unpack_plain_text_in_a_pipe_has_no_colour_and_masks_passcode():
     raw = Frame("CONNECT", {"login": "me", "passcode": "hunter2"}).encode() + Frame("SEND", {"destination": "/q"}, b"hi").encode()
     result = run("unpack", input=raw)
     text = result.stdout.decode()
     assert result.returncode == 0
     assert "\x1b[" not in text
-    assert "hunter2" not in text and "passcode: ********" in text
+    assert "hunter2" not in text and "passcode: ***" in text
     assert text.startswith("CONNECT\nlogin: me\n")
     assert "SEND\ndestination: /q\ncontent-length: 2\n\nhi\n" in text
 
