@@ -82,6 +82,51 @@ def max_body_option(function: Callable) -> Callable:
     )(function)
 
 
+def _template_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> Callable | None:
+    if value is None:
+        return None
+    from .template import TemplateError, compile_template
+
+    try:
+        return compile_template(value)
+    except TemplateError as error:
+        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
+
+
+def template_option(function: Callable) -> Callable:
+    """--template TEMPLATE: each frame written through a template (see stomper_cli.template), byte for byte."""
+    return click.option(
+        "--template", callback=_template_callback, metavar="TEMPLATE",
+        help="Write each message as TEMPLATE: {command}, {HEADER} or {header:NAME}, {body}, {body_base64}, {body_length}, {time}, "
+             "{count}; escapes \\n \\t \\0. No newline is added.",
+    )(function)
+
+
+def _delimiter_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> bytes | None:
+    if value is None:
+        return None
+    from .template import TemplateError, compile_template
+
+    try:
+        return compile_template(value.replace("{", "{{").replace("}", "}}"))(None)  # escapes only: no placeholders
+    except TemplateError as error:
+        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
+
+
+def delimiter_options(function: Callable) -> Callable:
+    """--delimiter STR and -0: what ends each body in body format (default a newline)."""
+    function = click.option("-0", "null_delimiter", is_flag=True, help="End each body with NUL (same as --delimiter '\\0'), for xargs -0.")(function)
+    return click.option("--delimiter", callback=_delimiter_callback, metavar="STR",
+                        help="End each body with STR in body format (escapes \\n \\t \\0; default \\n).")(function)
+
+
+def choose_delimiter(delimiter: bytes | None, null_delimiter: bool) -> bytes:
+    """The body delimiter from --delimiter and -0 (a usage error to give both)."""
+    if delimiter is not None and null_delimiter:
+        raise click.UsageError("give --delimiter or -0, not both")
+    return b"\0" if null_delimiter else b"\n" if delimiter is None else delimiter
+
+
 def is_terminal(stream: IO[Any]) -> bool:
     try:
         return stream.isatty()
@@ -350,12 +395,15 @@ class FrameWriter:
 
     def __init__(
         self, fmt: str | None = None, color: str = "auto", stream: IO[str] | None = None, version: str = "1.2",
-        show_secrets: bool = False, max_body: int | None = None,
+        show_secrets: bool = False, max_body: int | None = None, template: Callable | None = None, delimiter: bytes = b"\n",
     ) -> None:
         self.stream = stream or sys.stdout
-        self.format = fmt or default_format(self.stream)
-        if self.format not in FORMATS:
+        self.format = "template" if template is not None else fmt or default_format(self.stream)
+        if self.format not in FORMATS and template is None:
             raise ValueError(f"unknown format {self.format!r}")
+        self.template = template
+        self.delimiter = delimiter
+        self.count = 0
         self.version = version
         self.show_secrets = show_secrets
         terminal = is_terminal(self.stream)
@@ -365,6 +413,7 @@ class FrameWriter:
             self.console = make_console(self.stream, color)
 
     def write(self, frame: Frame) -> None:
+        self.count += 1
         if self.console is not None:
             self.console.print(frame_renderable(frame, self.show_secrets, self.max_body))
             self.stream.flush()
@@ -374,7 +423,9 @@ class FrameWriter:
         elif self.format == "json":
             pieces = json_line_pieces(frame, self.show_secrets)
         elif self.format == "body":
-            pieces = [frame.body, b"\n"]
+            pieces = [frame.body, self.delimiter]
+        elif self.template is not None:
+            pieces = [self.template(frame, self.count)]
         else:
             pieces = [encode_in_wire_order(frame, self.version)]
         self.stream.flush()

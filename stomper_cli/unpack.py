@@ -12,7 +12,7 @@ from stomper.rules import version_problem
 from .app import get_settings
 from .errors import InputError
 from .options import stomp_version_option
-from .render import FrameWriter, max_body_option
+from .render import FrameWriter, max_body_option, template_option
 
 CHUNK = 64 * 1024
 
@@ -29,7 +29,8 @@ EXAMPLES = """Examples:
 \b
   stomper pack SEND -H destination:/q --body hi | stomper unpack
   stomper unpack --json capture.bin | jq .headers
-  stomper subscribe /queue/a --raw | stomper unpack"""
+  stomper subscribe /queue/a --raw | stomper unpack
+  stomper unpack capture.bin --template '{count} {destination} {body_length}\\n'"""
 
 
 @click.command(epilog=EXAMPLES)
@@ -40,7 +41,9 @@ EXAMPLES = """Examples:
 @stomp_version_option("1.2", "Parse with this version's rules (escaping, CRLF).")
 @click.option("--show-passcode", is_flag=True, help="Do not mask passcode headers (e.g. to re-pack a captured CONNECT).")
 @max_body_option
-def unpack(file: IO[bytes], as_json: bool, strict: bool, stomp_version: str, show_passcode: bool, max_body: int | None) -> None:
+@template_option
+def unpack(file: IO[bytes], as_json: bool, strict: bool, stomp_version: str, show_passcode: bool, max_body: int | None,
+           template: Any) -> None:
     """Show every frame of a raw STOMP stream read from FILE (default stdin).
 
     On a terminal: Rich rendering. Into a pipe: plain text, or JSON Lines with
@@ -49,7 +52,10 @@ def unpack(file: IO[bytes], as_json: bool, strict: bool, stomp_version: str, sho
     --max-body bytes. Frames before a malformed one are shown; the error and its byte
     offset go to stderr and the exit code is 1.
     """
-    writer = FrameWriter("json" if as_json else "pretty", get_settings().color, show_secrets=show_passcode, max_body=max_body)
+    if as_json and template is not None:
+        raise click.UsageError("give --json or --template, not both")
+    writer = FrameWriter("json" if as_json else "pretty", get_settings().color, show_secrets=show_passcode, max_body=max_body,
+                         template=template)
     parser = FrameParser(stomp_version)
     count = 0
 

@@ -52,3 +52,44 @@ def test_bad_templates_say_what_is_wrong(template, words):
 
 def test_header_values_and_non_ascii_are_utf8():
     assert render("{x}", message(x="žluť")) == "žluť".encode()
+
+
+def run_unpack(*args: str, stream: bytes) -> tuple[int, bytes, bytes]:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "stomper_cli", "unpack", *args], input=stream, capture_output=True, check=False)
+    return done.returncode, done.stdout, done.stderr
+
+
+TWO_DESTINATIONS = b"MESSAGE\ndestination:/queue/a\n\nfirst\x00MESSAGE\ndestination:/topic/b\ncontent-length:4\n\n\x00\n\x01\xff\x00"
+
+
+def test_unpack_template_over_two_destinations_is_byte_exact():
+    code, out, _ = run_unpack("--template", r"{count} {destination} {body_length}:{body}\n", stream=TWO_DESTINATIONS)
+    assert code == 0
+    assert out == b"1 /queue/a 5:first\n2 /topic/b 4:\x00\n\x01\xff\n"
+
+
+def test_unpack_bad_template_is_a_usage_error_in_one_line():
+    code, _, err = run_unpack("--template", "{body", stream=b"")
+    assert code == 2 and b"unmatched '{'" in err and b"Traceback" not in err
+
+
+def test_unpack_json_and_template_together_is_a_usage_error():
+    code, _, err = run_unpack("--json", "--template", "{body}", stream=b"")
+    assert code == 2 and b"--json or --template" in err
+
+
+def test_body_delimiter_nul_splits_binary_bodies_with_newlines():
+    import io
+
+    from stomper_cli.render import FrameWriter
+
+    out = io.BytesIO()
+    stream = io.TextIOWrapper(out, write_through=True)
+    writer = FrameWriter("body", stream=stream, delimiter=b"\x00")
+    bodies = [b"line one\nline two", b"\x01\x02\n", b""]
+    for body in bodies:
+        writer.write(Frame("MESSAGE", {"destination": "/q"}, body))
+    assert out.getvalue().split(b"\x00")[:-1] == bodies  # what xargs -0 sees
