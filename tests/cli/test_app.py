@@ -13,6 +13,7 @@ from cli_helpers import STOMPER, assert_one_error_line, run
 from click.testing import CliRunner
 
 from stomper import Frame
+from stomper.url import MASK
 from stomper_cli import completions
 from stomper_cli.app import cli
 
@@ -140,7 +141,7 @@ def test_terminal_rendering_is_rich_and_coloured():
     output = run_in_terminal(["unpack"], raw)
     assert b"\x1b[" in output
     text = output.decode()
-    assert "hunter2" not in text and "********" in text
+    assert "hunter2" not in text and MASK in text and MASK + "*" not in text
     assert '"k"' in text and "00000000" in text
 
 
