@@ -7,9 +7,10 @@ value that a socket or a timer could not hold is refused before anything
 connects. Every check raises ValueError with a message that never holds the
 passcode.
 
-Ranges (the largest wait a timer holds reliably is 2**31 - 1 ms, about 24.8 days):
+Ranges (the longest wait a timer holds, poll() included, is 2**31 - 1 ms, about 24.8 days):
 
-    heart-beat        two whole milliseconds, each 0 (off) to 2147483647
+    heart-beat        two whole milliseconds, each 0 (off) to 1073741823 (about 12.4 days:
+                      the broker is declared gone after twice its interval, and that wait must fit too)
     connect timeout   0.1 to 2147483 seconds
 """
 
@@ -29,13 +30,15 @@ DEFAULT_CONNECT_TIMEOUT = 10.0
 MAX_MILLISECONDS = 2**31 - 1
 #: The largest number of seconds any timeout may be (MAX_MILLISECONDS in whole seconds).
 MAX_SECONDS = float(MAX_MILLISECONDS // 1000)
+#: The largest heart-beat: a connection waits twice the broker's interval before calling it gone.
+MAX_HEART_BEAT = MAX_MILLISECONDS // 2
 MIN_CONNECT_TIMEOUT = 0.1
 
 
-def check_milliseconds(value: object, what: str) -> int:
-    """`value` as whole milliseconds from 0 to MAX_MILLISECONDS, or ValueError naming `what`."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_MILLISECONDS:
-        raise ValueError(f"{what} must be a whole number of milliseconds from 0 to {MAX_MILLISECONDS}, not {value!r}")
+def check_milliseconds(value: object, what: str, maximum: int = MAX_MILLISECONDS) -> int:
+    """`value` as whole milliseconds from 0 to `maximum`, or ValueError naming `what`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+        raise ValueError(f"{what} must be a whole number of milliseconds from 0 to {maximum}, not {value!r}")
     return value
 
 
@@ -49,18 +52,18 @@ def check_seconds(value: object, what: str, minimum: float = 0.0, maximum: float
 def parse_heart_beat(text: str) -> tuple[int, int]:
     """'CX,CY' (milliseconds the client sends every, and wants the broker to send every; 0 is off) as (CX, CY).
 
-    Each must be a whole number from 0 to MAX_MILLISECONDS; anything else
+    Each must be a whole number from 0 to MAX_HEART_BEAT; anything else
     (NaN, infinity, negatives, fractions, huge values) is a ValueError.
     """
     parts = text.split(",")
     shown = text if len(text) <= 40 else text[:40] + "..."
-    form = f"heart-beat {shown!r} must be CX,CY: two whole milliseconds from 0 to {MAX_MILLISECONDS}"
+    form = f"heart-beat {shown!r} must be CX,CY: two whole milliseconds from 0 to {MAX_HEART_BEAT}"
     if len(parts) != 2:
         raise ValueError(form)
     values = []
     for part in parts:
         part = part.strip()
-        if not (part.isascii() and part.isdigit()) or len(part) > len(str(MAX_MILLISECONDS)) or int(part) > MAX_MILLISECONDS:
+        if not (part.isascii() and part.isdigit()) or len(part) > len(str(MAX_HEART_BEAT)) or int(part) > MAX_HEART_BEAT:
             raise ValueError(form)
         values.append(int(part))
     return values[0], values[1]
@@ -107,7 +110,7 @@ class ConnectionSettings:
         heart_beat = parse_heart_beat(self.heart_beat) if isinstance(self.heart_beat, str) else self.heart_beat
         if not isinstance(heart_beat, tuple | list) or len(heart_beat) != 2:
             raise ValueError(f"heart-beat must be two milliseconds (CX, CY), not {heart_beat!r}")
-        self._set("heart_beat", tuple(check_milliseconds(value, "each heart-beat") for value in heart_beat))
+        self._set("heart_beat", tuple(check_milliseconds(value, "each heart-beat", MAX_HEART_BEAT) for value in heart_beat))
         self._set("connect_timeout", check_seconds(self.connect_timeout, "the connect timeout", MIN_CONNECT_TIMEOUT))
         if not isinstance(self.verify, bool):
             raise ValueError(f"verify must be True or False, not {self.verify!r}")

@@ -36,6 +36,7 @@ import click
 from stomper.settings import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_URL,
+    MAX_HEART_BEAT,
     MAX_MILLISECONDS,
     MAX_SECONDS,
     MIN_CONNECT_TIMEOUT,
@@ -132,7 +133,7 @@ class Milliseconds(click.ParamType):
 
 
 class HeartBeat(click.ParamType):
-    """CX,CY: two milliseconds (0 to MAX_MILLISECONDS each), parsed by the library's own `parse_heart_beat`."""
+    """CX,CY: two milliseconds (0 to MAX_HEART_BEAT each), parsed by the library's own `parse_heart_beat`."""
 
     name = "heart-beat"
 
@@ -174,7 +175,7 @@ _CONNECTION_OPTIONS = [
     stomp_version_option(None, "Speak only this STOMP version (default: negotiate 1.0-1.2)."),
     click.option(
         "--heart-beat", type=HeartBeat(), default="10000,10000", show_default=True, metavar="CX,CY",
-        help=f"Heart-beats in ms: send every CX, want one every CY; each 0 (off) to {MAX_MILLISECONDS}.",
+        help=f"Heart-beats in ms: send every CX, want one every CY; each 0 (off) to {MAX_HEART_BEAT}.",
     ),
     click.option(
         "--connect-timeout", type=Seconds(MIN_CONNECT_TIMEOUT), default=DEFAULT_CONNECT_TIMEOUT, show_default=True, metavar="SECONDS",

@@ -11,7 +11,7 @@ import pytest
 from cli_helpers import assert_one_error_line, run
 from click.testing import CliRunner
 
-from stomper.settings import MAX_MILLISECONDS, MAX_SECONDS, ConnectionSettings
+from stomper.settings import MAX_HEART_BEAT, MAX_MILLISECONDS, MAX_SECONDS, ConnectionSettings
 from stomper.url import MASK
 from stomper_cli.app import cli, get_settings
 from stomper_cli.errors import mask
@@ -70,9 +70,9 @@ def test_environment():
 
 
 def test_the_largest_values_a_timer_holds_are_accepted():
-    result = invoke("--heart-beat", f"{MAX_MILLISECONDS},0", "--connect-timeout", f"{MAX_SECONDS:.0f}")
+    result = invoke("--heart-beat", f"{MAX_HEART_BEAT},0", "--connect-timeout", f"{MAX_SECONDS:.0f}")
     assert result.exit_code == 0, result.output
-    assert f"({MAX_MILLISECONDS}, 0)" in result.stdout and f"timeout={MAX_SECONDS}" in result.stdout
+    assert f"({MAX_HEART_BEAT}, 0)" in result.stdout and f"timeout={MAX_SECONDS}" in result.stdout
 
 
 def test_the_group_settings_still_reach_a_command_with_connection_options():
@@ -227,7 +227,7 @@ def test_a_refused_login_on_rabbitmq_keeps_the_brokers_words_and_hides_the_passc
     [
         (["send", "/q", "x", "--heart-beat", "99999999999999,0"], "Invalid value for '--heart-beat': heart-beat '99999999999999,0' must be CX,CY"),
         (["send", "/q", "x", "--heart-beat", "0,99999999999999"], "Invalid value for '--heart-beat'"),
-        (["send", "/q", "x", "--heart-beat", f"{MAX_MILLISECONDS + 1},0"], "two whole milliseconds from 0 to 2147483647"),
+        (["send", "/q", "x", "--heart-beat", f"{MAX_HEART_BEAT + 1},0"], "two whole milliseconds from 0 to 1073741823"),
         (["send", "/q", "x", "--heart-beat", "nan,0"], "Invalid value for '--heart-beat'"),
         (["subscribe", "/q", "--heart-beat", "0,inf"], "Invalid value for '--heart-beat'"),
         (["send", "/q", "x", "--connect-timeout", "inf"], "'--connect-timeout': 'inf' is not a number of seconds from 0.1 to 2147483"),
@@ -273,7 +273,17 @@ def test_number_types(kind, good, bad):
 def test_help_states_every_range():
     for command in (["send"], ["subscribe"], ["repl"]):
         text = " ".join(CliRunner().invoke(cli, [*command, "--help"], terminal_width=400).output.split())
-        assert "each 0 (off) to 2147483647" in text and "(0.1 to 2147483)" in text
+        assert "each 0 (off) to 1073741823" in text and "(0.1 to 2147483)" in text
     text = " ".join(CliRunner().invoke(cli, ["subscribe", "--help"], terminal_width=400).output.split())
     assert "SECONDS (0 to 2147483)" in text
 
+
+
+@pytest.mark.parametrize("heart_beat", [f"{MAX_HEART_BEAT},{MAX_HEART_BEAT}", f"0,{MAX_HEART_BEAT}", f"{MAX_HEART_BEAT},0"])
+def test_the_largest_values_work_against_the_real_brokers(broker, queue, heart_beat):
+    """What the options accept, a connection can hold: the largest heart-beats and timeouts send and receive."""
+    limits = ["--heart-beat", heart_beat, "--connect-timeout", f"{MAX_SECONDS:.0f}"]
+    sent = run("send", "--url", broker.url, *limits, queue, "largest")
+    assert sent.returncode == 0, sent.stderr
+    received = run("subscribe", "--url", broker.url, *limits, queue, "-n", "1", "--timeout", f"{MAX_SECONDS:.0f}", "--format", "body")
+    assert (received.returncode, received.stdout) == (0, b"largest\n"), received.stderr
