@@ -104,8 +104,9 @@ def _quiet_broken_pipe() -> int:
     return 1
 
 
-def report(error: BaseException, settings: Settings) -> int:
+def report(error: BaseException, settings: Settings | None = None) -> int:
     """Write the one stderr line for `error` (plus detail under --verbose, traceback under --debug); return the exit code."""
+    settings = settings or Settings()
     code, message, detail = classify(error)
     if settings.debug:
         import traceback
