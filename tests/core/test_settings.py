@@ -64,6 +64,8 @@ def test_settings_are_frozen_and_never_show_the_passcode():
         ({"heart_beat": (2**40, 0)}, "each heart-beat must be a whole number of milliseconds from 0 to 1073741823"),
         ({"heart_beat": (-1, 0)}, "from 0 to 1073741823"),
         ({"heart_beat": (MAX_HEART_BEAT + 1, 0)}, "from 0 to 1073741823"),
+        ({"heart_beat": (1.5, 0)}, "from 0 to 1073741823, not 1.5"),
+        ({"heart_beat": (0, math.inf)}, "from 0 to 1073741823, not inf"),
         ({"heart_beat": (1,)}, "two milliseconds"),
         ({"heart_beat": "nan,nan"}, "CX,CY"),
         ({"connect_timeout": math.nan}, "the connect timeout must be a number of seconds from 0.1 to 2147483"),
