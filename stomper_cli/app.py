@@ -74,9 +74,13 @@ class StomperGroup(click.Group):
         return command
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
-        """Run; report any failure as one line on stderr (a traceback only with --debug)."""
-        global _last_settings
-        _last_settings = Settings()
+        """Run; report any failure as one line on stderr (a traceback only with --debug).
+
+        The group's Settings object is made here and given to Click as the
+        root context's `obj`: the group fills it in, subcommands find it in
+        their context, and it outlives the context to say how to report.
+        """
+        settings = extra.setdefault("obj", Settings())
         try:
             code = super().main(args, prog_name or "stomper", complete_var, standalone_mode=False, **extra)
             code = code if isinstance(code, int) else 0
@@ -85,7 +89,7 @@ class StomperGroup(click.Group):
         except BrokenPipeError:
             code = _quiet_broken_pipe()
         except (Exception, KeyboardInterrupt, click.Abort) as error:  # noqa: B902 - this is the one reporting place
-            code = report(error)
+            code = report(error, settings if isinstance(settings, Settings) else Settings())
         if standalone_mode:
             sys.exit(code)
         return code
@@ -103,9 +107,9 @@ def _quiet_broken_pipe() -> int:
     return 1
 
 
-def report(error: BaseException) -> int:
+def report(error: BaseException, settings: Settings | None = None) -> int:
     """Write the one stderr line for `error` (plus detail under --verbose, traceback under --debug); return the exit code."""
-    settings = _last_settings
+    settings = settings or Settings()
     code, message, detail = classify(error)
     if settings.debug:
         import traceback
@@ -116,9 +120,6 @@ def report(error: BaseException) -> int:
         sys.stderr.write(mask(detail.rstrip("\n")) + "\n")
     sys.stderr.flush()
     return code
-
-
-_last_settings = Settings()
 
 
 @click.group(cls=StomperGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES_HELP)
@@ -141,8 +142,8 @@ def cli(ctx: click.Context, color: str, verbose: bool, debug: bool) -> None:
     stomper send /queue/a 'hello'
     stomper subscribe /queue/a -n 1
     """
-    global _last_settings
-    ctx.obj = _last_settings = Settings(color=color, verbose=verbose or debug, debug=debug)
+    settings = ctx.ensure_object(Settings)
+    settings.color, settings.verbose, settings.debug = color, verbose or debug, debug
 
 
 def main(args: list[str] | None = None) -> int:

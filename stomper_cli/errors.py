@@ -8,13 +8,17 @@ Exit codes:
     3  could not connect, or the connection was lost
     4  --timeout expired before --count messages arrived
 
-Secrets (the passcode) are registered with `add_secret` as soon as they are
-read, and `mask` removes them from every line written to stderr.
+The passcode is masked where it is placed, never by searching messages for
+it: URLs show it as MASK (stomper.url), frame dumps mask the passcode
+header (render.py), and the settings never print it. `mask` only masks the
+userinfo of URLs quoted in a message (Click quotes what the user typed).
 """
 
 from __future__ import annotations
 
-import sys
+from stomper.errors import BrokerError, ConnectFailed, FrameError, StompError
+from stomper.url import MASK as MASK  # the one mask string, for render.py and the REPL
+from stomper.url import mask_urls_in
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -22,26 +26,10 @@ EXIT_USAGE = 2
 EXIT_CONNECTION = 3
 EXIT_TIMEOUT = 4
 
-MASK = "********"
-_secrets: set[str] = set()
-
-
-def add_secret(secret: str | None, login: str | None = None) -> None:
-    """Remember `secret` so that `mask` hides it from every message.
-
-    A passcode equal to its login (guest/guest) is not registered: the login
-    is shown on purpose, and hiding every occurrence of it would blank out
-    the user name in URLs and in the broker's own messages.
-    """
-    if secret and secret != login:
-        _secrets.add(secret)
-
 
 def mask(text: str) -> str:
-    """`text` with every registered secret replaced by asterisks."""
-    for secret in sorted(_secrets, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text
+    """`text` with the passcode of every URL in it replaced by MASK; every other word is kept as it is."""
+    return mask_urls_in(text)
 
 
 class CliError(Exception):
@@ -73,34 +61,24 @@ class TimeoutExpired(CliError):  # noqa: N818 - same
 
 
 def _connection_error(error: BaseException) -> tuple[int, str, str | None] | None:
-    """Classify the errors of stomper.connection, if that module was ever loaded."""
-    connection = sys.modules.get("stomper.connection")
-    if connection is None:
-        return None
-    broker_error = getattr(connection, "BrokerError", ())
-    if isinstance(error, broker_error):
-        message = getattr(error, "message", None) or str(error).splitlines()[0]
-        body = (getattr(error, "body", None) or "").strip()
+    """Classify the errors of stomper.connection (defined in stomper.errors, so telling them apart loads no connection code)."""
+    if isinstance(error, BrokerError):
+        message = error.message or str(error).splitlines()[0]
+        body = (error.body or "").strip()
         reason = body.splitlines()[0][:200] if body else ""
         if reason and reason not in message:
             message = f"{message} ({reason})"  # RabbitMQ says why only in the body
         return EXIT_ERROR, f"broker error: {message}", body or None
-    lost = tuple(getattr(connection, name) for name in ("ConnectFailed", "ConnectionLost", "ReceiptTimeout") if hasattr(connection, name))
-    if lost and isinstance(error, lost):
+    if isinstance(error, StompError):
         text = str(error)
-        kind = "could not connect" if type(error).__name__ == "ConnectFailed" else "connection problem"
+        kind = "could not connect" if isinstance(error, ConnectFailed) else "connection problem"
         return EXIT_CONNECTION, text if text.startswith(kind) else f"{kind}: {text}", None
-    stomp_error = getattr(connection, "StompError", ())
-    if isinstance(error, stomp_error):
-        return EXIT_CONNECTION, f"connection problem: {error}", None
     return None
 
 
 def classify(error: BaseException) -> tuple[int, str, str | None]:
     """(exit code, one-line message, detail or None) for any exception."""
     import click
-
-    from stomper.errors import FrameError
 
     if isinstance(error, CliError):
         return error.exit_code, error.message, error.detail

@@ -1,22 +1,28 @@
-"""Options shared by several commands, and the one way to open a Connection from them.
+"""Options shared by several commands, the number types every option uses, and the one way to open a Connection.
 
 For every command that talks to a broker (send, subscribe, repl):
 
     @click.command()
     @connection_options
-    def mycommand(conn_params: ConnectionParams, ...):
+    def mycommand(conn_params: ConnectionSettings, ...):
         with open_connection(conn_params) as conn:
             ...
 
 `connection_options` adds --url (several for failover; env STOMPER_URL),
 --login/--passcode (env STOMPER_LOGIN/STOMPER_PASSCODE), --ask-passcode,
 --vhost, --stomp-version, --heart-beat, --connect-timeout and the TLS
-options, and hands the command a single `conn_params` argument.
-`open_connection(params, on_frame=None)` builds (but does not connect) the
-`stomper.connection.Connection`; use it as a context manager to connect.
+options. Their values are parsed by the library (stomper.url,
+stomper.settings) into one `stomper.settings.ConnectionSettings`, kept as
+the command's `ctx.obj` and handed to the command as `conn_params`.
+`open_connection(params=None, on_frame=None)` builds (but does not connect)
+the `stomper.connection.Connection`; use it as a context manager to connect.
 
-The connection module is imported only inside `open_connection` and the
---url check, so commands that do not connect never load it.
+Numbers: `Seconds(min, max)`, `Milliseconds(min, max)` and `HeartBeat()` are
+Click types that refuse NaN, infinity and values outside their range with
+exit 2; every numeric option uses one of them (or click.IntRange for counts).
+
+The connection module is imported only inside `open_connection`, so
+commands that do not connect never load it.
 """
 
 from __future__ import annotations
@@ -27,10 +33,19 @@ from typing import Any
 
 import click
 
-from .errors import add_secret
+from stomper.settings import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_URL,
+    MAX_HEART_BEAT,
+    MAX_MILLISECONDS,
+    MAX_SECONDS,
+    MIN_CONNECT_TIMEOUT,
+    ConnectionSettings,
+    check_seconds,
+    parse_heart_beat,
+)
+from stomper.url import URL_FORM, parse_url, scheme_names
 
-DEFAULT_URL = "stomp://localhost:61613"
-URL_SCHEMES = ("stomp://", "stomp+ssl://")
 VERSION_CHOICES = ("1.0", "1.1", "1.2")
 
 
@@ -73,72 +88,98 @@ def read_body(body: str | None, body_file: Any, default: bytes | None = b"") -> 
     return default
 
 
-# --- connection options ---------------------------------------------------------------------------
+# --- numbers -------------------------------------------------------------------------------------
 
 
-class ConnectionParams:
-    """Everything needed to open a Connection, as given on the command line (a plain class: no dataclasses import at start-up)."""
+class Seconds(click.ParamType):
+    """A number of seconds from `minimum` to `maximum`; NaN, infinity and anything outside are usage errors (exit 2).
 
-    def __init__(
-        self, urls: list[str] | None = None, login: str | None = None, passcode: str | None = None, vhost: str | None = None,
-        version: str | None = None, heart_beat: tuple[int, int] = (10000, 10000), connect_timeout: float = 10.0,
-        ca_file: str | None = None, cert_file: str | None = None, key_file: str | None = None, verify: bool = True,
-    ) -> None:
-        self.urls = urls or [DEFAULT_URL]
-        self.login = login
-        self.passcode = passcode
-        self.vhost = vhost
-        self.version = version
-        self.heart_beat = heart_beat
-        self.connect_timeout = connect_timeout
-        self.ca_file = ca_file
-        self.cert_file = cert_file
-        self.key_file = key_file
-        self.verify = verify
+    For every option that waits: `type=Seconds(0.1)` is 0.1 s up to MAX_SECONDS (about 24 days, what a timer holds).
+    """
+
+    name = "seconds"
+
+    def __init__(self, minimum: float = 0.0, maximum: float = MAX_SECONDS) -> None:
+        self.minimum = minimum
+        self.maximum = maximum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            return check_seconds(float(value), "it", self.minimum, self.maximum)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds from {self.minimum:.10g} to {self.maximum:.10g}", param, ctx)
 
     def __repr__(self) -> str:
-        shown = {name: value for name, value in vars(self).items() if name != "passcode"}
-        return f"ConnectionParams({', '.join(f'{name}={value!r}' for name, value in shown.items())})"
+        return f"Seconds({self.minimum:.10g}, {self.maximum:.10g})"
 
 
-def _urls_callback(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[str]:
-    urls = list(values) or [DEFAULT_URL]
-    for url in urls:
-        if not url.startswith(URL_SCHEMES):
-            raise click.BadParameter(f"{url!r} is not a stomp:// or stomp+ssl:// URL", ctx=ctx, param=param)
-        from stomper.connection import parse_url
+class Milliseconds(click.ParamType):
+    """A whole number of milliseconds from `minimum` to `maximum` (at most MAX_MILLISECONDS, what a timer holds)."""
 
+    name = "milliseconds"
+
+    def __init__(self, minimum: int = 0, maximum: int = MAX_MILLISECONDS) -> None:
+        self.minimum = minimum
+        self.maximum = maximum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        text = str(value).strip()
+        if text.isascii() and text.isdigit() and len(text) <= len(str(self.maximum)) and self.minimum <= int(text) <= self.maximum:
+            return int(text)
+        self.fail(f"{value!r} is not a whole number of milliseconds from {self.minimum} to {self.maximum}", param, ctx)
+
+    def __repr__(self) -> str:
+        return f"Milliseconds({self.minimum}, {self.maximum})"
+
+
+class HeartBeat(click.ParamType):
+    """CX,CY: two milliseconds (0 to MAX_HEART_BEAT each), parsed by the library's own `parse_heart_beat`."""
+
+    name = "heart-beat"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[int, int]:
+        if isinstance(value, tuple):
+            return value
         try:
-            endpoint = parse_url(url)
+            return parse_heart_beat(value)
         except ValueError as error:
-            raise click.BadParameter(f"bad URL: {error}", ctx=ctx, param=param) from None
-        add_secret(endpoint.passcode, endpoint.login)
-    return urls
+            self.fail(str(error), param, ctx)
 
 
-def _heart_beat_callback(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, int]:
-    try:
-        send_ms, receive_ms = (int(part) for part in value.split(","))
-        if send_ms < 0 or receive_ms < 0:
-            raise ValueError
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not CX,CY (two non-negative milliseconds)", ctx=ctx, param=param) from None
-    return send_ms, receive_ms
+# --- connection options ---------------------------------------------------------------------------
+
+#: What the connection options produce: one checked object, kept on the command's Click context.
+ConnectionParams = ConnectionSettings
+
+
+def _urls_callback(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    """Check every URL with the library's parser; a refusal names the URL with its passcode masked."""
+    for url in values:
+        try:
+            parse_url(url)
+        except ValueError as error:
+            raise click.BadParameter(str(error), ctx=ctx, param=param) from None
+    return values or (DEFAULT_URL,)
 
 
 _CONNECTION_OPTIONS = [
     click.option(
         "--url", "urls", multiple=True, envvar="STOMPER_URL", callback=_urls_callback, metavar="URL",
-        help=f"stomp://[login[:passcode]@]host[:port][/vhost] or stomp+ssl://...; repeat for failover. [env STOMPER_URL; default {DEFAULT_URL}]",
+        help=f"{URL_FORM}, or stomp+ssl://... for TLS (schemes: {scheme_names()}, any case); "
+        f"repeat for failover. [env STOMPER_URL; default {DEFAULT_URL}]",
     ),
     click.option("--login", envvar="STOMPER_LOGIN", help="Login. [env STOMPER_LOGIN]"),
     click.option("--passcode", envvar="STOMPER_PASSCODE", help="Passcode (never printed). [env STOMPER_PASSCODE]"),
     click.option("--ask-passcode", is_flag=True, help="Prompt for the passcode without echoing it."),
     click.option("--vhost", help="Virtual host (the host header)."),
     stomp_version_option(None, "Speak only this STOMP version (default: negotiate 1.0-1.2)."),
-    click.option("--heart-beat", default="10000,10000", show_default=True, callback=_heart_beat_callback, metavar="CX,CY", help="Heart-beats in ms."),
     click.option(
-        "--connect-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, metavar="SECONDS", help="Give up connecting after this."
+        "--heart-beat", type=HeartBeat(), default="10000,10000", show_default=True, metavar="CX,CY",
+        help=f"Heart-beats in ms: send every CX, want one every CY; each 0 (off) to {MAX_HEART_BEAT}.",
+    ),
+    click.option(
+        "--connect-timeout", type=Seconds(MIN_CONNECT_TIMEOUT), default=DEFAULT_CONNECT_TIMEOUT, show_default=True, metavar="SECONDS",
+        help=f"Give up connecting after this ({MIN_CONNECT_TIMEOUT:g} to {MAX_SECONDS:.10g}).",
     ),
     click.option(
         "--ca-file", type=click.Path(exists=True, dir_okay=False), envvar="STOMPER_CA_FILE",
@@ -154,21 +195,33 @@ _CONNECTION_NAMES = (
 )
 
 
-def connection_options(function: Callable) -> Callable:
-    """Decorator: add the connection options and pass them as one `conn_params: ConnectionParams` argument."""
-
-    @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        given = {name: kwargs.pop(name) for name in _CONNECTION_NAMES}
-        passcode = given["passcode"]
-        if given["ask_passcode"]:
-            passcode = click.prompt("Passcode", hide_input=True, err=True, default="", show_default=False)
-        add_secret(passcode, given["login"])
-        kwargs["conn_params"] = ConnectionParams(
+def _settings_from(given: dict[str, Any]) -> ConnectionSettings:
+    """The one ConnectionSettings for the options given (prompting for the passcode if asked); a bad value is a usage error."""
+    passcode = given["passcode"]
+    if given["ask_passcode"]:
+        passcode = click.prompt("Passcode", hide_input=True, err=True, default="", show_default=False)
+    try:
+        return ConnectionSettings(
             urls=given["urls"], login=given["login"], passcode=passcode, vhost=given["vhost"], version=given["stomp_version"],
             heart_beat=given["heart_beat"], connect_timeout=given["connect_timeout"], ca_file=given["ca_file"],
             cert_file=given["cert_file"], key_file=given["key_file"], verify=not given["insecure"],
         )
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def connection_options(function: Callable) -> Callable:
+    """Decorator: add the connection options, build their ConnectionSettings once and keep it as the command's `ctx.obj`.
+
+    The command also receives it as its `conn_params` argument (as Click's
+    `pass_obj` would); code below the command finds it with `connection_settings()`.
+    """
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        ctx.obj = _settings_from({name: kwargs.pop(name) for name in _CONNECTION_NAMES})
+        kwargs["conn_params"] = ctx.obj
         return function(*args, **kwargs)
 
     for option in reversed(_CONNECTION_OPTIONS):
@@ -176,18 +229,25 @@ def connection_options(function: Callable) -> Callable:
     return wrapper
 
 
-def open_connection(params: ConnectionParams, on_frame: Callable | None = None, reconnect: bool = False):
-    """A `stomper.connection.Connection` for `params` (not yet connected: use `with`).
+def connection_settings(ctx: click.Context | None = None) -> ConnectionSettings:
+    """The ConnectionSettings of the running command (from its Click context)."""
+    ctx = ctx or click.get_current_context()
+    settings = ctx.find_object(ConnectionSettings)
+    if settings is None:
+        raise click.UsageError("this command has no connection options", ctx)
+    return settings
 
-    `on_frame(frame, direction)` sees every frame sent ("out") or received ("in").
+
+def open_connection(params: ConnectionSettings | None = None, on_frame: Callable | None = None, reconnect: bool = False, **extra: Any):
+    """A `stomper.connection.Connection` for `params` (default: the running command's settings), not yet connected: use `with`.
+
+    `on_frame(frame, direction)` sees every frame sent ("out") or received ("in");
+    `extra` are further Connection arguments (max_frame_size=...).
     """
     from stomper.connection import Connection
 
-    return Connection(
-        params.urls, login=params.login, passcode=params.passcode, vhost=params.vhost, version=params.version,
-        heart_beat=params.heart_beat, connect_timeout=params.connect_timeout, ca_file=params.ca_file,
-        cert_file=params.cert_file, key_file=params.key_file, verify=params.verify, reconnect=reconnect, on_frame=on_frame,
-    )
+    params = params or connection_settings()
+    return Connection(**params.connection_kwargs(), reconnect=reconnect, on_frame=on_frame, **extra)
 
 
 def frame_logger(verbose: bool) -> Callable | None:
@@ -196,12 +256,11 @@ def frame_logger(verbose: bool) -> Callable | None:
         return None
     import sys
 
-    from .errors import mask
     from .render import plain_text
 
     def log(frame: Any, direction: str) -> None:
         arrow = ">>>" if direction == "out" else "<<<"
-        sys.stderr.write(mask(f"{arrow} " + plain_text(frame).rstrip("\n").replace("\n", f"\n{arrow} ")) + "\n")
+        sys.stderr.write(f"{arrow} " + plain_text(frame).rstrip("\n").replace("\n", f"\n{arrow} ") + "\n")
         sys.stderr.flush()
 
     return log

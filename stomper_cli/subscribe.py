@@ -10,7 +10,7 @@ from stomper.commands import ACK_MODES
 
 from .app import EXIT_CODES_HELP, get_settings
 from .errors import TimeoutExpired
-from .options import ConnectionParams, connection_options, frame_logger, header_option, open_connection
+from .options import ConnectionParams, Seconds, connection_options, frame_logger, header_option, open_connection
 from .render import FORMATS, FrameWriter, default_format, max_body_option
 
 
@@ -53,8 +53,8 @@ Examples:
 @click.option("--ack", type=click.Choice(ACK_MODES), default="auto", show_default=True,
               help="Acknowledgement mode; in client modes a message is acked only after it was written and flushed.")
 @click.option("-n", "--count", type=click.IntRange(min=1), help="Exit after N messages.")
-@click.option("--timeout", type=click.FloatRange(min=0), metavar="SECONDS",
-              help="Stop after SECONDS without a message: exit 4 if --count was not reached, else 0.")
+@click.option("--timeout", type=Seconds(), metavar="SECONDS",
+              help="Stop after SECONDS (0 to 2147483) without a message: exit 4 if --count was not reached, else 0.")
 @header_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Output format.")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")

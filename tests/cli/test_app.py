@@ -13,8 +13,9 @@ from cli_helpers import STOMPER, assert_one_error_line, run
 from click.testing import CliRunner
 
 from stomper import Frame
+from stomper.url import MASK
 from stomper_cli import completions
-from stomper_cli.app import cli
+from stomper_cli.app import Settings, cli
 
 LOADED_AT_EXIT = """
 import atexit, sys
@@ -140,7 +141,7 @@ def test_terminal_rendering_is_rich_and_coloured():
     output = run_in_terminal(["unpack"], raw)
     assert b"\x1b[" in output
     text = output.decode()
-    assert "hunter2" not in text and "********" in text
+    assert "hunter2" not in text and MASK in text and MASK + "*" not in text
     assert '"k"' in text and "00000000" in text
 
 
@@ -159,3 +160,13 @@ def test_completion_scripts_complete_subcommands_and_options():
     env = {**os.environ, "_STOMPER_COMPLETE": "bash_complete", "COMP_WORDS": "stomper subscribe --a", "COMP_CWORD": "2"}
     result = subprocess.run([*STOMPER], env=env, capture_output=True, text=True)
     assert "plain,--ack" in result.stdout.splitlines()
+
+
+def test_the_group_settings_live_on_the_click_context_and_decide_how_errors_are_reported():
+    settings = Settings()
+    result = CliRunner().invoke(cli, ["--debug", "--color", "never", "pack", "--json"], input="{\n", obj=settings)
+    assert result.exit_code == 1
+    assert (settings.debug, settings.verbose, settings.color) == (True, True, "never")
+    assert "Traceback" in result.stderr and result.stderr.endswith("\n") and "stomper: error: line 1" in result.stderr
+    quiet = CliRunner().invoke(cli, ["pack", "--json"], input="{\n")
+    assert quiet.exit_code == 1 and "Traceback" not in quiet.stderr and quiet.stderr.count("\n") == 1

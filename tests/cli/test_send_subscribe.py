@@ -112,13 +112,13 @@ def test_exit_1_for_a_bad_passcode_which_is_never_shown(broker, queue):
         env = {} if flags else {"STOMPER_PASSCODE": secret}
         result = run("--debug", "send", "--url", plain, *flags, queue, "x", env=env)
         assert result.returncode == 1 and secret.encode() not in result.stdout + result.stderr
-        assert b"passcode: ********" in result.stderr
+        assert b"passcode: ***" in result.stderr
 
 
 def test_passcode_masked_in_frame_dumps(broker, queue):
     result = run("--debug", "send", "--url", broker.url, queue, "x")
     assert result.returncode == 0, result.stderr
-    assert b">>> CONNECT" in result.stderr and b"passcode: ********" in result.stderr
+    assert b">>> CONNECT" in result.stderr and b"passcode: ***" in result.stderr
     assert f"passcode: {broker.passcode}".encode() not in result.stderr
     assert receive(broker, queue, 1)[0]["body"] == "x"
 

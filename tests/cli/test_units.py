@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from stomper import Frame
 from stomper.frame import COMMANDS
+from stomper.url import MASK
 from stomper_cli.pack import frame_from_json
 from stomper_cli.render import FrameWriter, frame_json, hex_dump, plain_text
 from stomper_cli.send import PipelinedSender, stdin_lines, with_last
@@ -26,7 +27,7 @@ def test_frame_json_round_trip(command, headers, body):
 
 def test_passcode_masked_everywhere_but_on_request():
     frame = Frame("CONNECT", {"login": "me", "passcode": "pw"})
-    assert frame_json(frame)["headers"]["passcode"] == "********"
+    assert frame_json(frame)["headers"]["passcode"] == MASK == "***"
     assert frame_json(frame, show_secrets=True)["headers"]["passcode"] == "pw"
     assert "pw" not in plain_text(frame)
 
@@ -113,10 +114,15 @@ def test_count_makes_auto_mode_acknowledge_what_was_written():
     assert wire_ack_mode("client", None, "1.1") == "client"
 
 
-def test_a_passcode_equal_to_the_login_leaves_the_login_readable():
-    from stomper_cli.errors import add_secret, mask
+def test_mask_hides_only_the_passcode_of_urls_and_keeps_every_word():
+    from stomper_cli.errors import mask
 
-    add_secret("guest", "guest")
-    add_secret("s3cret-for-masking", "bob")
-    assert mask("stomp://guest:***@host refused user 'guest'") == "stomp://guest:***@host refused user 'guest'"
-    assert "s3cret-for-masking" not in mask("passcode s3cret-for-masking")
+    for passcode in ("refused", "p", "guest", "a@b:c"):
+        text = f"connection refused for user 'guest' at stomp://guest:{passcode}@host (passcode header)"
+        assert mask(text) == f"connection refused for user 'guest' at stomp://guest:{MASK}@host (passcode header)"
+    assert mask("expected stomp://[login[:passcode]@]host[:port][/vhost]") == "expected stomp://[login[:passcode]@]host[:port][/vhost]"
+
+
+def test_frame_dumps_mask_the_passcode_header_and_keep_every_other_letter():
+    frame = Frame("CONNECT", {"login": "p", "passcode": "p", "host": "/"})
+    assert plain_text(frame) == f"CONNECT\nlogin: p\npasscode: {MASK}\nhost: /\n\n\n"
