@@ -12,10 +12,7 @@ from typing import IO
 import click
 
 from .app import get_settings
-from .options import ConnectionParams, connection_options
-from .repl_commands import SECONDS, run_script
-from .repl_prompt import run_interactive
-from .repl_session import RECEIPT_TIMEOUT, Output, Session
+from .options import ConnectionParams, Seconds, connection_options
 
 
 @click.command(epilog="""\b
@@ -34,10 +31,10 @@ Scripted runs exit with the code of the first failure:
               help="Run the commands in SCRIPT (- for stdin) without a prompt, then exit. Also done when stdin is not a terminal.")
 @click.option("-e", "--exit-on-error", is_flag=True, help="In a script, stop at the first failed command.")
 @click.option("--no-connect", is_flag=True, help="Start without connecting (then use `connect`).")
-@click.option("--receipt-timeout", type=SECONDS, default=RECEIPT_TIMEOUT, show_default=True, metavar="SECONDS",
-              help="With `receipts on`, how long to wait for each receipt (a positive, finite number).")
+@click.option("--receipt-timeout", type=Seconds(0.001), metavar="SECONDS",
+              help="With `receipts on`, how long to wait for each receipt (default 30).")
 @connection_options
-def repl(script: IO[str] | None, exit_on_error: bool, no_connect: bool, receipt_timeout: float, conn_params: ConnectionParams) -> None:
+def repl(script: IO[str] | None, exit_on_error: bool, no_connect: bool, receipt_timeout: float | None, conn_params: ConnectionParams) -> None:
     """An interactive STOMP session: send, subscribe, ack, transactions, raw frames, history.
 
     Frames arriving from the broker are printed above the prompt as they
@@ -45,8 +42,14 @@ def repl(script: IO[str] | None, exit_on_error: bool, no_connect: bool, receipt_
     destinations and subscription ids; the command history is kept in
     $XDG_STATE_HOME/stomper/repl_history (~/.local/state/stomper/...).
     """
+    # Imported here, not at the top: `stomper --help` loads this module to list it, and must stay light.
+    from .repl_commands import run_script
+    from .repl_prompt import run_interactive
+    from .repl_session import Output, Session
+
     settings = get_settings()
-    session = Session(conn_params, Output(settings.color), verbose=settings.verbose, receipt_timeout=receipt_timeout)
+    options = {} if receipt_timeout is None else {"receipt_timeout": receipt_timeout}
+    session = Session(conn_params, Output(settings.color), verbose=settings.verbose, **options)
     if script is None and sys.stdin.isatty():
         run_interactive(session, connect=not no_connect)
         return

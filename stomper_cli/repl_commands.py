@@ -9,7 +9,6 @@ script; the Session knows nothing of this module.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import shlex
@@ -22,7 +21,7 @@ from stomper.commands import ACK_MODES, next_id
 from stomper.errors import ReceiptTimeout
 from stomper.rules import version_problem
 
-from .options import header_option
+from .options import Seconds, header_option
 from .repl_session import Entry, ReplError, Session
 
 COMMANDS: dict[str, click.Command] = {}
@@ -35,24 +34,8 @@ _HEREDOC = re.compile(r"(?:^|\s)<<(\S*)\s*$")
 PRIVATE_FILE_MODE = 0o600
 
 
-class Seconds(click.ParamType):
-    """A positive, finite number of seconds: NaN, infinities, zero and negatives are usage errors."""
-
-    name = "seconds"
-
-    def convert(self, value, param, ctx) -> float:
-        if isinstance(value, float):
-            return value
-        try:
-            seconds = float(value)
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a number of seconds", param, ctx)
-        if not math.isfinite(seconds) or seconds <= 0:
-            self.fail(f"{value!r} is not a positive, finite number of seconds", param, ctx)
-        return seconds
-
-
-SECONDS = Seconds()
+#: A wait the REPL accepts: more than nothing, at most what a timer holds (NaN and infinities are usage errors).
+SECONDS = Seconds(0.001)
 
 
 class QuitSession(Exception):  # noqa: N818 - a signal, not an error
@@ -430,7 +413,7 @@ def save_command(session: Session, file: str) -> None:
 
 
 @command("wait", short_help="Wait for messages to arrive (for scripts).")
-@click.argument("seconds", type=click.FloatRange(min=0), required=False)
+@click.argument("seconds", type=Seconds(), required=False)
 @click.option("-n", "--count", type=click.IntRange(min=1), help="Wait for N messages (counted since the previous wait).")
 def wait_command(session: Session, seconds: float | None, count: int | None) -> None:
     """Wait until nothing arrived for SECONDS (default 1), or with --count until N messages arrived since the previous

@@ -23,8 +23,9 @@ def imports(module: str) -> tuple[set[str], list[int]]:
     return imported, lazy
 
 
-@pytest.mark.parametrize("module", MODULES)
+@pytest.mark.parametrize("module", MODULES[1:])
 def test_no_lazy_imports(module):
+    """repl.py itself is the exception: `stomper --help` loads it to list it, so it defers the heavy session modules."""
     assert imports(module)[1] == []
 
 
