@@ -23,6 +23,7 @@ SUBCOMMANDS = {
     "send": "stomper_cli.send:send",
     "subscribe": "stomper_cli.subscribe:subscribe",
     "repl": "stomper_cli.repl:repl",
+    "bench": "stomper_cli.bench:bench",
 }
 
 EXIT_CODES_HELP = """\b
