@@ -263,3 +263,14 @@ def test_ctrl_c_still_reports_what_was_measured(broker):
     assert report["interrupted"] is True
     assert report["sent"] >= report["received"] > 0
     assert b"stomper: error: interrupted" in shown
+
+
+def test_nothing_listening_exits_3():
+    assert "could not connect" in assert_one_error_line(run("bench", "--url", "stomp://127.0.0.1:1", "--msgs", "10"), 3)
+
+
+@pytest.mark.broker
+def test_refused_login_exits_1_and_never_shows_the_passcode(broker):
+    result = run("bench", "--url", broker.bad_passcode_url("s3cret-bench"), "--msgs", "10", "--procs", "1")
+    assert "broker error" in assert_one_error_line(result, 1)
+    assert b"s3cret-bench" not in result.stdout + result.stderr
