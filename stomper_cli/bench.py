@@ -15,7 +15,7 @@ import math
 import os
 import sys
 import uuid
-from typing import Any
+from typing import IO, Any
 
 import click
 
@@ -73,7 +73,7 @@ Examples:
 @click.option("--drain-timeout", type=PositiveFinite(), default=10.0, show_default=True, metavar="SECONDS",
               help="After publishing, stop waiting when no message arrives for this long (the rest counts as lost).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
-@click.option("--histogram", "histogram_file", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+@click.option("--histogram", "histogram_file", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write the latency distribution as CSV.")
 @connection_options
 def bench(destination: str | None, publishers: int, subscribers: int, messages: int | None, duration: float | None, size: int,
@@ -100,17 +100,17 @@ def bench(destination: str | None, publishers: int, subscribers: int, messages: 
         subscribers=subscribers, messages=messages, duration=duration, size=size, ack=ack, receipts=receipts, rate=rate,
         procs=min(procs or os.cpu_count() or 1, publishers + subscribers), drain_timeout=drain_timeout,
     )
-    progress = sys.stderr.isatty() and not get_settings().debug
-    outcome = run.execute(progress)
-    if outcome.failure is not None:
-        code, message = outcome.failure
-        error = CliError(message)
-        error.exit_code = code
-        raise error
-    report = outcome.report()
-    if histogram_file:
-        with open(histogram_file, "w", encoding="utf-8") as stream:
-            outcome.write_histogram(stream)
+    histogram_stream = open_for_writing(histogram_file) if histogram_file else None
+    try:
+        outcome = run.execute(show_progress=sys.stderr.isatty())
+        if outcome.failure is not None:
+            raise client_failure(*outcome.failure)
+        report = outcome.report()
+        if histogram_stream is not None:
+            outcome.write_histogram(histogram_stream)
+    finally:
+        if histogram_stream is not None:
+            histogram_stream.close()
     if as_json:
         sys.stdout.write(json.dumps(report) + "\n")
     else:
@@ -118,7 +118,21 @@ def bench(destination: str | None, publishers: int, subscribers: int, messages: 
 
         show(report, outcome.latency_plot(), get_settings().color)
     if outcome.interrupted:
-        raise KeyboardInterrupt
+        raise KeyboardInterrupt  # reported as "interrupted", exit 130, after what was measured
     if report["lost"]:
         raise CliError(f"{report['lost']} of {report['expected']} messages lost")
 
+
+def client_failure(exit_code: int, message: str) -> CliError:
+    """A client's failure (already classified in its process) as the run's error, with the client's exit code."""
+    error = CliError(message)
+    error.exit_code = exit_code
+    return error
+
+
+def open_for_writing(path: str) -> IO[str]:
+    """Open --histogram's file before the run, so that a path that cannot be written costs no benchmark."""
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as error:
+        raise click.BadParameter(f"cannot write {path}: {error.strerror}", param_hint="'--histogram'") from None

@@ -175,6 +175,11 @@ def test_bad_numbers_are_usage_errors(args, wrong):
     assert wrong in assert_one_error_line(result, 2)
 
 
+def test_an_unwritable_histogram_file_is_a_usage_error_before_anything_runs(tmp_path):
+    result = run("bench", "--url", "stomp://127.0.0.1:1", "--histogram", str(tmp_path / "missing" / "latency.csv"))
+    assert "cannot write" in assert_one_error_line(result, 2)
+
+
 def _bench(broker: Broker, *args: str) -> tuple[subprocess.CompletedProcess, dict]:
     result = run("bench", "--url", broker.url, *args)
     return result, json.loads(result.stdout)
