@@ -96,7 +96,7 @@ class _Watcher:
     """The parent's loop: events from the workers, the go signal, the stop flag, the progress display."""
 
     def __init__(self, run: Run, clients: list[Client], shared: Shared, processes: list, outcome: Outcome, show_progress: bool) -> None:
-        self.run_ = run
+        self.settings = run
         self.clients = clients
         self.shared = shared
         self.processes = processes
@@ -107,9 +107,9 @@ class _Watcher:
         self.last_change = time.monotonic()
 
     def run(self) -> None:
-        allowed = self.run_.params.connect_timeout + START_GRACE
+        allowed = self.settings.params.connect_timeout + START_GRACE
         deadline = time.monotonic() + allowed
-        while len(self.ready) < self.run_.subscribers and self.outcome.failure is None:
+        while len(self.ready) < self.settings.subscribers and self.outcome.failure is None:
             if time.monotonic() > deadline:
                 self.outcome.failure = (3, f"the subscribers were not ready after {allowed:.0f} s")
                 return
@@ -157,14 +157,14 @@ class _Watcher:
             return
         if not received:
             complete = True
-        elif self.run_.delivery == "fanout":
+        elif self.settings.delivery == "fanout":
             complete = all(count >= sent for count in received)
         else:
             complete = sum(received) >= sent
         total = sum(received)
         if total != self.last_total:
             self.last_total, self.last_change = total, time.monotonic()
-        if complete or time.monotonic() - self.last_change > self.run_.drain_timeout:
+        if complete or time.monotonic() - self.last_change > self.settings.drain_timeout:
             self.shared.control[STOP] = 1
 
     def collect_after_interrupt(self) -> None:

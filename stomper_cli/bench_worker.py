@@ -22,6 +22,7 @@ loss and duplicate counts.
 
 from __future__ import annotations
 
+import copy
 import signal
 import threading
 import time
@@ -104,12 +105,9 @@ def run_client(plan: Plan, client: Client, shared: Shared) -> None:
 
 
 def _connect(plan: Plan, client: Client):
-    params = plan.params
-    own = ConnectionParams(
-        urls=list(client.urls), login=params.login, passcode=params.passcode, vhost=params.vhost, version=params.version,
-        heart_beat=params.heart_beat, connect_timeout=params.connect_timeout, ca_file=params.ca_file,
-        cert_file=params.cert_file, key_file=params.key_file, verify=params.verify,
-    )
+    """A connection with the run's options, to the client's own URL list."""
+    own = copy.copy(plan.params)
+    own.urls = list(client.urls)
     return open_connection(own)
 
 
