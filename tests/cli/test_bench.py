@@ -15,7 +15,7 @@ import subprocess
 import uuid
 
 import pytest
-from cli_helpers import OPTION_ENV, STOMPER, Broker, assert_one_error_line, run
+from cli_helpers import DEFAULT_URLS, OPTION_ENV, STOMPER, Broker, assert_one_error_line, run
 
 from stomper_cli import bench_stats
 from stomper_cli.bench_run import Outcome, Run, spread_urls
@@ -277,3 +277,27 @@ def test_refused_login_exits_1_and_never_shows_the_passcode(broker):
     result = run("bench", "--url", broker.bad_passcode_url("s3cret-bench"), "--msgs", "10", "--procs", "1")
     assert "broker error" in assert_one_error_line(result, 1)
     assert b"s3cret-bench" not in result.stdout + result.stderr
+
+
+@pytest.mark.broker
+def test_over_tls(tls_broker):
+    broker, ca_file = tls_broker
+    result, report = _bench(broker, "--ca-file", ca_file, "--pub", "1", "--sub", "1", "--msgs", "200", "--procs", "2", "--json")
+    assert result.returncode == 0, result.stderr
+    assert (report["sent"], report["received"], report["lost"]) == (200, 200, 0)
+    assert all(client["url"].startswith("stomp+ssl://") for client in report["clients"])
+
+
+@pytest.mark.broker
+def test_several_urls_spread_the_clients_over_the_brokers():
+    """Two unconnected brokers: each topic subscriber hears only the publisher on its own broker, so half is lost."""
+    urls = {name: os.environ.get(f"STOMPER_{name.upper()}_URL", url) for name, url in DEFAULT_URLS.items()}
+    topic = f"/topic/stomper-bench-{uuid.uuid4().hex[:12]}"
+    result = run("bench", "--url", urls["rabbitmq"], "--url", urls["activemq"], topic, "--pub", "2", "--sub", "2", "--msgs", "100",
+                 "--procs", "2", "--drain-timeout", "1", "--json")
+    report = json.loads(result.stdout)
+    ports = {client["name"]: client["url"].rsplit(":", 1)[1] for client in report["clients"]}
+    rabbit, active = urls["rabbitmq"].rsplit(":", 1)[1], urls["activemq"].rsplit(":", 1)[1]
+    assert ports == {"sub-0": rabbit, "sub-1": active, "pub-0": rabbit, "pub-1": active}
+    assert [client["messages"] for client in report["clients"] if client["role"] == "subscriber"] == [100, 100]
+    assert (report["expected"], report["lost"], result.returncode) == (400, 200, 1)
