@@ -20,6 +20,7 @@ from typing import IO, Any
 import click
 
 from .app import EXIT_CODES_HELP, get_settings
+from .bench_worker import CUMULATIVE_ACK_EVERY
 from .errors import CliError
 from .options import ConnectionParams, connection_options
 
@@ -63,7 +64,7 @@ Examples:
 @click.option("--duration", type=PositiveFinite(), metavar="SECONDS", help="Publish for this long instead of --msgs.")
 @click.option("--size", type=click.IntRange(min=0), default=128, show_default=True, metavar="BYTES", help="Body size of each message.")
 @click.option("--ack", type=click.Choice(["auto", "client", "client-individual"]), default="auto", show_default=True,
-              help="Subscribers' ack mode; client acks cumulatively every 100 messages.")
+              help=f"Subscribers' ack mode; client acks cumulatively every {CUMULATIVE_ACK_EVERY} messages.")
 @click.option("--receipts", type=click.IntRange(min=0), default=0, show_default=True, metavar="K",
               help="Each publisher asks for a receipt every K messages (and on its last) and waits for it; 0: none.")
 @click.option("--rate", type=PositiveFinite(), metavar="MSG/S", help="Cap each publisher at this many messages per second.")

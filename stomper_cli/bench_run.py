@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from . import bench_stats
 from .bench_worker import START, STOP, Client, Plan, Shared, worker_main
+from .errors import EXIT_CONNECTION, EXIT_ERROR
 from .options import ConnectionParams
 
 #: Seconds the worker processes get to start and connect, beyond --connect-timeout.
@@ -111,7 +112,7 @@ class _Watcher:
         deadline = time.monotonic() + allowed
         while len(self.ready) < self.settings.subscribers and self.outcome.failure is None:
             if time.monotonic() > deadline:
-                self.outcome.failure = (3, f"the subscribers were not ready after {allowed:.0f} s")
+                self.outcome.failure = (EXIT_CONNECTION, f"the subscribers were not ready after {allowed:.0f} s")
                 return
             self._next_event()
         if self.outcome.failure is not None:
@@ -141,7 +142,7 @@ class _Watcher:
         """A worker that died without a word (killed, out of memory) ends the run."""
         for process in self.processes:
             if process.exitcode not in (None, 0) and self.outcome.failure is None:
-                self.outcome.failure = (1, f"a worker process ended with exit code {process.exitcode}")
+                self.outcome.failure = (EXIT_ERROR, f"a worker process ended with exit code {process.exitcode}")
 
     def _pace(self) -> None:
         """Raise the stop flag when the subscribers have everything, or nothing arrived for --drain-timeout."""
@@ -179,7 +180,7 @@ class _Watcher:
                 self._next_event()
         except KeyboardInterrupt:
             pass
-        if self.outcome.failure is not None and self.outcome.failure[0] == 3:
+        if self.outcome.failure is not None and self.outcome.failure[0] == EXIT_CONNECTION:
             self.outcome.failure = None  # a client cut off by the interruption is not the run's failure
 
     def finish(self) -> None:
