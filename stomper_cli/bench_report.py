@@ -6,6 +6,9 @@ from typing import Any
 
 from .bench_stats import PERCENTILES, format_us
 
+#: Wider than any table: the measure of a table with nothing to fit into.
+UNLIMITED = 10_000
+
 
 def _latency_cells(latency: dict[str, Any] | None) -> list[str]:
     if latency is None:
@@ -32,22 +35,22 @@ def show(report: dict[str, Any], plot: list[str], color: str) -> None:
     """Print the table (and, on a terminal, the latency plot) to stdout."""
     from rich import box
     from rich.console import Console
+    from rich.measure import Measurement
     from rich.table import Table
 
     console = Console(no_color=color == "never" or None, force_terminal=color == "always" or None, highlight=False)
-    console.print(
-        f"{report['destination']} ({report['delivery']}) on {report['server'] or 'the broker'}, STOMP {report['stomp_version']}: "
-        f"{report['publishers']} pub, {report['subscribers']} sub, {report['size']} B bodies, ack {report['ack']}", markup=False,
-    )
     table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False)
     for heading in ("client", "msgs", "msg/s", "MB/s", *(name.replace("_", ".") for name, _ in PERCENTILES), "max", "lost", "dup"):
         table.add_column(heading, justify="left" if heading == "client" else "right")
     cells = rows(report)
     for number, row in enumerate(cells):
         table.add_row(*row, end_section=number == len(cells) - 3)
-    headings = [column.header for column in table.columns]
-    widest = sum(max(len(str(text)) for text in (heading, *column)) + 2 for heading, *column in zip(headings, *cells, strict=True))
+    widest = Measurement.get(console, console.options.update(max_width=UNLIMITED), table).maximum
     console.width = max(widest, console.width)  # a narrow terminal wraps lines rather than cut figures
+    console.print(
+        f"{report['destination']} ({report['delivery']}) on {report['server'] or 'the broker'}, STOMP {report['stomp_version']}: "
+        f"{report['publishers']} pub, {report['subscribers']} sub, {report['size']} B bodies, ack {report['ack']}", markup=False, soft_wrap=True,
+    )
     console.print(table)
     if plot and console.is_terminal:
         console.print("latency distribution (all subscribers):")

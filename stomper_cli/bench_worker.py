@@ -159,7 +159,7 @@ def _publish_loop(plan: Plan, client: Client, shared: Shared, conn: Any, start: 
 
 def consume(plan: Plan, client: Client, shared: Shared) -> dict[str, Any]:
     """Subscribe, say ready, then receive until the stop flag; return counts, sequence maps and the latency histogram."""
-    from .bench_stats import encode, histogram_from_counts
+    from .bench_stats import encode, histogram_from_counts  # here, not at the top: `stomper --help` imports this module
 
     with _connect(plan, client) as conn:
         ack = plan.ack

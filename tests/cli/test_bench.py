@@ -301,3 +301,15 @@ def test_several_urls_spread_the_clients_over_the_brokers():
     assert ports == {"sub-0": rabbit, "sub-1": active, "pub-0": rabbit, "pub-1": active}
     assert [client["messages"] for client in report["clients"] if client["role"] == "subscriber"] == [100, 100]
     assert (report["expected"], report["lost"], result.returncode) == (400, 200, 1)
+
+
+@pytest.mark.broker
+def test_the_table_in_a_pipe_shows_every_figure_whole(broker):
+    result = run("bench", "--url", broker.url, "--pub", "2", "--sub", "2", "--msgs", "500", "--procs", "2")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout.decode()
+    lines = text.splitlines()
+    assert "\u2026" not in text and "\x1b[" not in text
+    assert lines[0].startswith("/queue/stomper.bench.") and "2 pub, 2 sub" in lines[0]
+    totals = [line.split()[:2] for line in lines if line.split()[:1] in (["publishers"], ["subscribers"])]
+    assert totals == [["publishers", "1,000"], ["subscribers", "1,000"]]
