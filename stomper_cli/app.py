@@ -26,6 +26,7 @@ SUBCOMMANDS = {
     "request": "stomper_cli.request:request",
     "reply": "stomper_cli.reply:reply",
     "profile": "stomper_cli.profile:profile",
+    "bench": "stomper_cli.bench:bench",
 }
 
 EXIT_CODES_HELP = """\b
