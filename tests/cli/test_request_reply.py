@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue as queue_module
+import signal
 import subprocess
+import time
 import uuid
 from urllib.parse import urlsplit
 
@@ -23,7 +26,7 @@ def start_reply():
     def start(broker, destination: str, *args: str) -> subprocess.Popen:
         env = {name: value for name, value in os.environ.items() if name not in OPTION_ENV}
         process = subprocess.Popen([*STOMPER, "-v", "reply", "--url", broker.url, destination, *args],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
         started.append(process)
         for line in process.stderr:
             if line.startswith(b"<<< RECEIPT"):
@@ -31,10 +34,10 @@ def start_reply():
         raise AssertionError(f"reply exited before subscribing: {process.wait()}")
 
     yield start
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    for process in started:  # the responder and any command it left running
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def finish(process: subprocess.Popen) -> tuple[int, bytes, bytes]:
@@ -130,3 +133,16 @@ def test_headers_request_sets_itself_are_usage_errors(header):
 def test_reply_with_a_missing_command_is_a_usage_error():
     result = run("reply", "/queue/x", "--", "no-such-command-stomper")
     assert result.returncode == 2 and b"command not found: no-such-command-stomper" in result.stderr
+
+
+def test_a_responder_killed_before_replying_leaves_the_request_to_be_redelivered(broker, queue, start_reply, tmp_path):
+    started = tmp_path / "started"
+    responder = start_reply(broker, queue, "-n", "1", "--", "sh", "-c", f"touch {started}; sleep 600")
+    assert run("send", "--url", broker.url, queue, "job", "-H", "reply-to:/queue/nowhere").returncode == 0
+    while not started.exists():  # the command is running: the request was received but not acked
+        assert responder.poll() is None
+        time.sleep(0.05)
+    responder.kill()
+    responder.wait()
+    again = run("subscribe", "--url", broker.url, queue, "-n", "1", "--timeout", "30", "--body-only")
+    assert again.returncode == 0 and again.stdout == b"job\n"
