@@ -1,8 +1,9 @@
 """Fuzz FrameParser: whatever the bytes, only FrameError may escape, and the cut does not matter.
 
 Each input is parsed three times: fed whole, fed in pieces, and fed byte by
-byte. All three must give the same frames and the same outcome: a clean end,
-or the same error (class, reason and stream offset). What parses must
+byte. All three must give the same frames, the same count of heart-beats
+and the same outcome: a clean end, or the same error (class, reason and
+stream offset). What parses must
 re-encode to the same frame.
 
 With atheris installed this is a coverage-guided libFuzzer harness:
@@ -39,11 +40,11 @@ SEEDS = (
 )
 INTERESTING = b"\0\n\r:\\cnr9 \xff\xc3"
 
-Outcome = tuple[list[Frame], tuple[str, str, int] | None]
+Outcome = tuple[list[Frame], tuple[str, str, int] | None, int]
 
 
 def parse(data: bytes, version: str, limits: dict, cuts: Iterable[int]) -> Outcome:
-    """(frames, error) of `data` fed in pieces ending at `cuts`, then closed.
+    """(frames, error, heart-beats) of `data` fed in pieces ending at `cuts`, then closed.
 
     The error is (class name, reason, offset), or None for a clean end;
     frames include those completed in the feed that failed.
@@ -60,8 +61,8 @@ def parse(data: bytes, version: str, limits: dict, cuts: Iterable[int]) -> Outco
         if not isinstance(error.offset, int) or not 0 <= error.offset <= len(data):
             raise AssertionError(f"parse error without an offset in the stream: {error!r}") from error
         frames += getattr(error, "frames", [])
-        return frames, (type(error).__name__, error.reason, error.offset)
-    return frames, None
+        return frames, (type(error).__name__, error.reason, error.offset), parser.heartbeats
+    return frames, None, parser.heartbeats
 
 
 def check_same_whatever_the_cut(data: bytes, version: str, limits: dict, cuts: Iterable[int]) -> Outcome:
@@ -94,7 +95,7 @@ def run_one(data: bytes) -> None:
     limits = limits_from(data[1], data[2])
     step = 1 + (data[1] >> 3) % 17
     body = data[3:]
-    frames, _ = check_same_whatever_the_cut(body, version, limits, range(step, len(body), step))
+    frames = check_same_whatever_the_cut(body, version, limits, range(step, len(body), step))[0]
     for frame in frames:
         reencode(frame, version)
 

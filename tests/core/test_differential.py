@@ -1,6 +1,6 @@
 """One answer whatever the cut: the stream fed whole, in pieces and byte by byte.
 
-The same frames, and the same error (class, reason, stream offset), for
+The same frames, heart-beat count and error (class, reason, stream offset), for
 valid, random and mutated streams, with CRLF, repeated headers, escapes and
 small limits. The check itself lives in the fuzz harness (fuzz/parser_fuzz.py),
 so the fuzzer and the suite test the same thing; here it runs on hypothesis
@@ -70,8 +70,8 @@ def test_differential_check_notices_a_disagreement(monkeypatch: pytest.MonkeyPat
     real_parse = fuzz.parse
 
     def cut_sensitive(data: bytes, version: str, limits: dict, cuts: list[int]) -> tuple:
-        frames, error = real_parse(data, version, limits, cuts)
-        return frames[: len(list(cuts))], error
+        frames, error, heartbeats = real_parse(data, version, limits, cuts)
+        return frames[: len(list(cuts))], error, heartbeats
 
     monkeypatch.setattr(fuzz, "parse", cut_sensitive)
     with pytest.raises(AssertionError, match="fed whole gives"):
