@@ -389,7 +389,7 @@ class FrameParser:
         if start >= stop:
             return
         self._counted = stop
-        breaches = []  # (index of the breaking byte, rank, reason, offset)
+        breaches = []  # (index of the breaking byte, rank, what is wrong, offset of the error)
         if stop - pos > self.max_frame_size:
             breaches.append((pos + self.max_frame_size, 0, "frame header", pos))
         newlines = buf.count(b"\n", start, stop)
