@@ -9,6 +9,7 @@ holds hundreds of frames costs per frame, not per frame times buffer.
 from __future__ import annotations
 
 import re
+import sys
 
 from .errors import FrameError, FrameTooLarge
 from .frame import COMMANDS, DEFAULT_VERSION, UNESCAPED_COMMANDS, Frame, check_version
@@ -16,6 +17,8 @@ from .frame import COMMANDS, DEFAULT_VERSION, UNESCAPED_COMMANDS, Frame, check_v
 DEFAULT_MAX_FRAME_SIZE = 64 * 1024 * 1024
 DEFAULT_MAX_HEADERS = 1000
 DEFAULT_MAX_HEADER_LINE = 64 * 1024
+
+_NOWHERE = sys.maxsize  # what a search that found nothing remembers: past every position, never searched again
 
 _UNESCAPES = {"1.1": {"n": "\n", "c": ":", "\\": "\\"}}
 _UNESCAPES["1.2"] = {**_UNESCAPES["1.1"], "r": "\r"}
@@ -90,6 +93,25 @@ class _Head:
         self.length = length  # content-length, or None for a NUL-terminated body
 
 
+class _Snapshot:
+    """An immutable copy of the unparsed bytes, made at most once per `feed`, for the fast path.
+
+    Besides the copy it keeps where the fast path's searches left off: the
+    next blank line (a possible end of a header block) and the next CR at or
+    after the frame being looked at. The fast path is entered again after
+    every item the careful path takes; with this memory it neither copies
+    the rest of the buffer again nor searches the same bytes twice.
+    """
+
+    __slots__ = ("data", "base", "blank_line", "carriage_return")
+
+    def __init__(self, data: bytes, base: int) -> None:
+        self.data = data
+        self.base = base  # buffer index of data[0]
+        self.blank_line = -1  # index in data of a "\n\n" at or after the current frame, or _NOWHERE
+        self.carriage_return = -1  # index in data of a "\r" at or after the current frame, or _NOWHERE
+
+
 class FrameParser:
     """Incremental STOMP parser: `feed(bytes) -> list[Frame]`.
 
@@ -102,6 +124,15 @@ class FrameParser:
     Limits (`max_frame_size` counts the whole frame, command to NUL;
     `max_headers`; `max_header_line` in bytes) are checked as data arrives,
     so a hostile peer cannot make the buffer grow past them.
+    `max_header_line` counts every byte of a line before its LF, so the CR of
+    a CRLF line ending counts too: until the next byte arrives nobody can
+    tell a line-ending CR from one inside a value, and counting it keeps the
+    answer the same however the stream is cut.
+
+    Frames, errors, error reasons and offsets do not depend on how the stream
+    is cut into `feed` calls: a limit is reported at the first byte that
+    breaks it, as if the stream had arrived byte by byte. Every path costs
+    time linear in the bytes fed.
     """
 
     def __init__(
@@ -120,7 +151,7 @@ class FrameParser:
         self._base = 0  # stream offset of _buffer[0]
         self._scan = 0  # where the search for the current delimiter resumes
         self._line_start = 0  # start of the header line being received
-        self._counted = 0  # how far newlines of the arriving header block were counted
+        self._counted = 0  # how far the arriving header block was checked against the limits
         self._head_lines = 0  # newlines counted in the arriving header block
         self._head: _Head | None = None
         self._error: FrameError | None = None
@@ -179,10 +210,14 @@ class FrameParser:
         buf = self._buffer
         end = len(buf)
         pos = 0
+        snapshot: _Snapshot | None = None
         while pos < end:
             head = self._head
             if head is None and self._scan <= pos:
-                pos = self._parse_ordinary_frames(frames, buf, pos)
+                if snapshot is None:
+                    with memoryview(buf) as view:
+                        snapshot = _Snapshot(bytes(view[pos:]), pos)
+                pos = self._parse_ordinary_frames(frames, snapshot, pos)
                 if pos >= end:
                     break
             if head is None:
@@ -215,35 +250,53 @@ class FrameParser:
             self._line_start = max(self._line_start - pos, 0)
             self._counted = max(self._counted - pos, 0)
 
-    def _parse_ordinary_frames(self, frames: list[Frame], buf: bytearray, pos: int) -> int:
-        """Parse whole, ordinary frames from `pos` in as few steps as possible.
+    def _parse_ordinary_frames(self, frames: list[Frame], snapshot: _Snapshot, pos: int) -> int:
+        """Parse heart-beats and whole, ordinary frames from buffer index `pos` in as few steps as possible.
 
         Ordinary: LF line endings, no escapes, no repeated or empty header
         names, within the limits, complete in the buffer. This is nearly every
         frame a broker sends; at the first one that is not, return its
         position and let the careful path take over (it also makes the errors).
-        Works on an immutable copy of the unparsed bytes, so that each header
-        block and body is sliced out with one copy instead of two.
+        Works on the feed's immutable snapshot, so that each header block and
+        body is sliced out with one copy instead of two; the snapshot's
+        memory of earlier searches keeps the re-entries after careful items
+        from searching the same bytes again.
         """
-        with memoryview(buf) as view:
-            data = bytes(view[pos:])
-        offset, pos, end = pos, 0, len(data)
-        max_line, max_size, max_headers = self.max_header_line, self.max_frame_size, self.max_headers
+        data, offset = snapshot.data, snapshot.base
+        pos -= offset
+        end = len(data)
+        blank_line, carriage_return = snapshot.blank_line, snapshot.carriage_return
+        max_head, max_size, max_headers = self.max_header_line - 2, self.max_frame_size, self.max_headers
         heartbeats = 0
         new_frame = Frame.__new__
         while pos < end:
-            if data[pos] == 10:
+            byte = data[pos]
+            if byte == 10:
                 heartbeats += 1
                 pos += 1
                 continue
-            head_end = data.find(b"\n\n", pos, pos + max_line)
-            if head_end < 0:
+            if byte == 13:
+                if pos + 1 < end and data[pos + 1] == 10:
+                    heartbeats += 1
+                    pos += 2
+                    continue
+                break
+            if blank_line < pos:
+                blank_line = data.find(b"\n\n", pos)
+                if blank_line < 0:
+                    blank_line = _NOWHERE
+            head_end = blank_line
+            if head_end - pos > max_head:  # the whole block, as if on one line, within the line limit
+                break
+            if carriage_return < pos:
+                carriage_return = data.find(b"\r", pos)
+                if carriage_return < 0:
+                    carriage_return = _NOWHERE
+            if carriage_return < head_end:
                 break
             try:
                 text = data[pos:head_end].decode("utf-8")
             except UnicodeDecodeError:
-                break
-            if "\r" in text:
                 break
             parsed = _ordinary_headers(text)
             if parsed is None:
@@ -273,27 +326,37 @@ class FrameParser:
             frames.append(frame)
             pos = nul + 1
         self.heartbeats += heartbeats
+        snapshot.blank_line, snapshot.carriage_return = blank_line, carriage_return
         self._scan = pos + offset
         return pos + offset
 
     def _find_head_end(self, buf: bytearray, pos: int, end: int) -> tuple[int, int]:
-        """(end of header block, start of body), or (-1, -1) if not yet here."""
-        start = max(pos, self._scan)
-        lf_lf = buf.find(b"\n\n", start)
-        # Searched in every version, so that CRLF outside 1.2 gets a clear error.
-        crlf = buf.find(b"\n\r\n", start, end if lf_lf < 0 else lf_lf + 2)
-        if crlf >= 0:
-            return crlf, crlf + 3
-        if lf_lf >= 0:
-            return lf_lf, lf_lf + 2
+        """(end of header block, start of body), or (-1, -1) if not yet here.
+
+        The block ends at the first LF followed by LF or by CR LF. Found by
+        stepping from line to line, so that no search runs past the block
+        (a search for LF LF alone would cross a stream of CRLF frames again
+        for each of them). CRLF is recognised in every version, so that CRLF
+        outside 1.2 gets a clear error.
+        """
+        newline = buf.find(b"\n", max(pos, self._scan))
+        while newline >= 0:
+            after = buf[newline + 1 : newline + 3]
+            if after[:1] == b"\n":
+                return newline, newline + 2
+            if after == b"\r\n":
+                return newline, newline + 3
+            newline = buf.find(b"\n", newline + 1)
         self._scan = max(end - 2, pos)
         return -1, -1
 
     def _parse_head(self, buf: bytearray, pos: int, end: int) -> _Head | None:
         head_end, body_start = self._find_head_end(buf, pos, end)
         if head_end < 0:
-            self._check_partial_head(buf, pos, end)
+            self._check_head_limits(buf, pos, end)
             return None
+        # The last byte completes the block; every shorter prefix could have arrived alone.
+        self._check_head_limits(buf, pos, body_start - 1)
         self._scan = body_start
         self._head_lines = 0
         if body_start - head_end == 3 and self._version != "1.2":
@@ -305,36 +368,59 @@ class FrameParser:
         lines = text.split("\n")
         if "\r" in text:
             lines = self._strip_carriage_returns(lines, pos)
-        if len(text) > self.max_header_line:
-            self._check_line_lengths(lines, pos)
         command = lines[0]
         if command not in COMMANDS:
             self._fail(f"unknown command {command[:40]!r}", pos)
-        if len(lines) - 1 > self.max_headers:
-            self._fail(f"frame has {len(lines) - 1} headers, more than the limit of {self.max_headers}", pos)
         headers, repeated = self._parse_headers(command, lines, pos, text)
         return _Head(command, headers, repeated, body_start - pos, self._content_length(headers, pos))
 
-    def _check_partial_head(self, buf: bytearray, pos: int, end: int) -> None:
-        """Enforce limits on a header block that is still arriving.
+    def _check_head_limits(self, buf: bytearray, pos: int, stop: int) -> None:
+        """Enforce the limits on the header block starting at `pos`, received up to `stop`.
 
-        Only bytes not examined before are searched, so a header block that
-        trickles in byte by byte costs linear time, and a peer sending
-        header lines forever is stopped at `max_headers`, not at the frame size.
+        Each limit is broken at one byte of the stream, and the error is the
+        one whose byte comes first (frame size before header count before
+        line length at the same byte), so it is the same however the stream
+        was cut. Only bytes not examined before are searched, so a header
+        block that trickles in byte by byte costs linear time, and a peer
+        sending header lines forever is stopped at `max_headers`, not at the
+        frame size.
         """
-        if end - pos > self.max_frame_size:
-            self._too_large("frame header", end - pos, pos)
         start = max(pos, self._counted)
-        self._counted = end
-        newlines = buf.count(b"\n", start, end)
-        if newlines:
-            self._head_lines += newlines
-            self._line_start = buf.rfind(b"\n", start, end) + 1
-            if self._head_lines - 1 > self.max_headers:
-                self._fail(f"frame has more than the limit of {self.max_headers} headers", pos)
+        if start >= stop:
+            return
+        self._counted = stop
+        breaches = []  # (index of the breaking byte, rank, what is wrong, offset of the error)
+        if stop - pos > self.max_frame_size:
+            breaches.append((pos + self.max_frame_size, 0, "frame header", pos))
+        newlines = buf.count(b"\n", start, stop)
+        allowed = self.max_headers + 1 - self._head_lines  # newlines this block may still have
+        if newlines > allowed:
+            breaking = start - 1
+            for _ in range(allowed + 1):
+                breaking = buf.index(b"\n", breaking + 1)
+            breaches.append((breaking, 1, f"frame has more than the limit of {self.max_headers} headers", pos))
         line_start = max(pos, self._line_start)
-        if end - line_start > self.max_header_line:
-            self._fail(f"header line longer than the limit of {self.max_header_line} bytes", line_start)
+        if stop - line_start > self.max_header_line:  # else no line here can be too long
+            breaches += self._long_line(buf, line_start, start, stop)
+        self._head_lines += newlines
+        if newlines:
+            self._line_start = buf.rfind(b"\n", start, stop) + 1
+        if breaches:
+            _, rank, reason, offset = min(breaches)
+            if rank == 0:
+                self._too_large(reason, stop - pos, offset)
+            self._fail(reason, offset)
+
+    def _long_line(self, buf: bytearray, line_start: int, start: int, stop: int) -> list[tuple[int, int, str, int]]:
+        """The first line from `line_start` (no LF before `start`) to `stop` longer than the limit, as a breach."""
+        limit = self.max_header_line
+        newline = buf.find(b"\n", start, stop)
+        while newline >= 0 and newline - line_start <= limit:
+            line_start = newline + 1
+            newline = buf.find(b"\n", line_start, stop)
+        if (stop if newline < 0 else newline) - line_start <= limit:
+            return []
+        return [(line_start + limit, 2, f"header line longer than the limit of {limit} bytes", line_start)]
 
     def _strip_carriage_returns(self, lines: list[str], pos: int) -> list[str]:
         if self._version != "1.2":
@@ -342,11 +428,6 @@ class FrameParser:
                 self._fail(f"CRLF line endings are only allowed in STOMP 1.2, not {self._version}", pos)
             return lines
         return [line[:-1] if line.endswith("\r") else line for line in lines]
-
-    def _check_line_lengths(self, lines: list[str], pos: int) -> None:
-        for line in lines:
-            if len(line.encode("utf-8")) > self.max_header_line:
-                self._fail(f"header line longer than the limit of {self.max_header_line} bytes", pos)
 
     def _line_offset(self, index: int, pos: int) -> int:
         """Buffer index of line `index` of the frame at `pos`, counted in raw bytes (CRs included)."""
@@ -405,9 +486,10 @@ class FrameParser:
         body_start = pos + head.head_size
         if head.length is not None:
             nul = body_start + head.length
+            # Known as soon as the head is: refused before the body arrives, whatever the cut.
+            if nul + 1 - pos > self.max_frame_size:
+                self._too_large("frame", nul + 1 - pos, pos)
             if nul >= end:
-                if nul - pos >= self.max_frame_size:
-                    self._too_large("frame", nul + 1 - pos, pos)
                 return -1
             if buf[nul] != 0:
                 self._fail("body is not followed by NUL where content-length says it ends", nul)

@@ -11,7 +11,9 @@ from stomper.frame import COMMANDS, MISSING_IN_VERSION, UNESCAPED_COMMANDS
 VERSIONS = ("1.0", "1.1", "1.2")
 SPECIALS = ":\n\r\\\0 é✓\t"
 TEXT = st.text(st.one_of(st.sampled_from(SPECIALS), st.characters(exclude_categories=("Cs",))), max_size=12)  # Cs: no UTF-8 form
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Every property runs the same examples on every run (derandomize, no failure database): CI never fails by chance.
+FIXED = settings(deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(FIXED, max_examples=150)
 
 
 def carriable(command: str, name: str, value: str, version: str) -> tuple[str, str]:
@@ -76,7 +78,7 @@ def test_parse_of_encode_is_identity_under_any_chunking(case: tuple[str, list[Fr
     assert [as_sent(got, frame.body) for got, frame in zip(received, sent, strict=True)] == sent
 
 
-@settings(max_examples=60, deadline=None)
+@settings(FIXED, max_examples=60)
 @given(streams())
 def test_parse_of_encode_is_identity_fed_byte_by_byte(case: tuple[str, list[Frame], bytes, list[int]]) -> None:
     version, sent, data, _ = case
@@ -86,10 +88,15 @@ def test_parse_of_encode_is_identity_fed_byte_by_byte(case: tuple[str, list[Fram
 
 
 def test_generated_frames_reach_the_hard_cases() -> None:
-    """Guard against the round-trip property passing on easy input only."""
+    """Guard against the round-trip property passing on easy input only.
+
+    Derandomized, so that the same 300 frames are drawn on every run: the
+    guard says whether the generator reaches every hard case, not whether
+    this run was lucky.
+    """
     seen: set[str] = set()
 
-    @settings(max_examples=300, deadline=None, database=None)
+    @settings(FIXED, max_examples=300)
     @given(frames("1.2"))
     def collect(frame: Frame) -> None:
         text = "".join(name + value for name, value in frame.header_items())
@@ -124,7 +131,7 @@ def only_frame_errors(data: bytes, cuts: list[int], version: str, limits: dict) 
         assert isinstance(error.offset, int) and 0 <= error.offset <= len(data)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(FIXED, max_examples=300)
 @given(st.binary(max_size=300), st.lists(st.integers(0, 300), max_size=8), st.sampled_from(VERSIONS), LIMITS)
 def test_random_bytes_only_raise_frame_error(data: bytes, cuts: list[int], version: str, limits: dict) -> None:
     only_frame_errors(data, [min(cut, len(data)) for cut in cuts], version, limits)
@@ -149,7 +156,7 @@ def mutated(draw: st.DrawFn) -> tuple[bytes, str]:
     return bytes(data), version
 
 
-@settings(max_examples=300, deadline=None)
+@settings(FIXED, max_examples=300)
 @given(mutated(), st.lists(st.integers(0, 2000), max_size=8), LIMITS)
 def test_mutated_streams_only_raise_frame_error(case: tuple[bytes, str], cuts: list[int], limits: dict) -> None:
     data, version = case
