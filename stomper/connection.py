@@ -647,10 +647,13 @@ class Connection:
         if not data:
             self._lost_connection(generation, self._silent or "the broker closed the connection")
             return
-        try:
-            protocol.receive_data(data, time.monotonic())
-        except FrameError as error:
-            self._lost_connection(generation, f"the broker sent a malformed frame: {error}")
+        with self._reconnect_lock:  # a reconnection in another thread must not share the session's parser
+            if self._generation != generation:
+                return  # bytes of a connection that was lost and replaced while they were read
+            try:
+                protocol.receive_data(data, time.monotonic())
+            except FrameError as error:
+                self._lost_connection(generation, f"the broker sent a malformed frame: {error}")
 
     # ------------------------------------------------------------------
     # Losing and regaining the connection
