@@ -300,3 +300,15 @@ def test_connect_headers_are_sent_and_take_effect_on_activemq(broker):
         else:
             with broker.connection(connect_headers={"client-id": client_id}) as second:
                 assert second.connected
+
+
+def test_unacknowledged_messages_are_tracked_until_acked(conn, queue):
+    sub_id = conn.subscribe(queue, ack="client-individual", receipt=True, timeout=WAIT)
+    conn.send(queue, b"one")
+    conn.send(queue, b"two", receipt=True, timeout=WAIT)
+    first, second = conn.receive(timeout=WAIT), conn.receive(timeout=WAIT)
+    assert [message.body for message in conn.unacknowledged(sub_id)] == [b"one", b"two"]
+    conn.ack(second, receipt=True, timeout=WAIT)
+    assert conn.unacknowledged() == [first]
+    conn.ack(first, receipt=True, timeout=WAIT)
+    assert conn.unacknowledged() == []
