@@ -34,7 +34,7 @@ from . import commands
 from .errors import BrokerError, ConnectionLost, FrameError
 from .frame import DEFAULT_VERSION, Frame
 from .parser import DEFAULT_MAX_FRAME_SIZE, FrameParser
-from .versions import VERSIONS, spec
+from .versions import STOMP_10, VERSIONS, spec
 
 #: The largest heart-beat interval, in ms (about 11.6 days). A broker that
 #: asks for more is clamped to it, since twice it must still fit a timer.
@@ -144,7 +144,7 @@ class Agreement(NamedTuple):
 def agree(connected: Frame, heart_beat: tuple[int, int], pinned: str | None) -> Agreement:
     """Read CONNECTED: the session, the version (`pinned` when given) and the heart-beats, clamped to a timer's range."""
     headers = connected.headers
-    version = pinned or spec(headers.get("version", "1.0")).name
+    version = pinned or spec(headers.get("version", STOMP_10.name)).name  # no version header: the broker speaks 1.0
     send, receive = negotiate_heart_beat(heart_beat, headers.get("heart-beat"))
     note = None
     if send > MAX_HEART_BEAT_MS or receive > MAX_HEART_BEAT_MS:
