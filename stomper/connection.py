@@ -435,7 +435,7 @@ class Connection:
         stream). A file whose size the system gives as 0 (an empty file, or
         a special file such as those under /proc) is read instead.
         """
-        receipt_id = self._receipt_id(receipt)
+        receipt_id = self._receipt_id(True) if receipt else None
         if hasattr(body, "read"):
             size = _stream_size(body)
             if size:
@@ -460,7 +460,8 @@ class Connection:
             if self._on_frame is not None:
                 self._emit(frame, "out")
             self._write(self.protocol.encode(frame))
-        self._await(receipt_id, timeout)
+        if receipt_id is not None:
+            self.wait_receipt(receipt_id, timeout)
         return receipt_id
 
     def _send_prefix(self, key: tuple) -> bytes:
