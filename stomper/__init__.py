@@ -1,8 +1,10 @@
 """stomper: a transport-neutral STOMP 1.0, 1.1 and 1.2 library.
 
 The modern core is bytes first and does no I/O: `Frame` and its `encode`,
-`FrameParser.feed`, the builders in `stomper.commands` and the `Engine`
-state machine. `stomper.connection` adds a blocking-socket client.
+`FrameParser.feed`, the builders in `stomper.commands`, each version's
+rules in `stomper.versions`, and `stomper.session.Session`, a STOMP session
+without I/O. `stomper.connection` drives that session over a socket (it is
+not imported here; see docs/architecture.md).
 
 The classic functions (`connect`, `send`, `subscribe`, ... returning frame
 text, `unpack_frame`, `Frame().pack()`) keep working as in stomper 0.x and

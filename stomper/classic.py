@@ -9,16 +9,44 @@ implementation.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from . import commands
-from .engine import as_dict, parse_one
 from .errors import FrameError
-from .frame import COMMANDS, Frame
+from .frame import COMMANDS, DEFAULT_VERSION, Frame
+from .parser import FrameParser
+from .versions import spec
 
 NULL = "\x00"
 VALID_COMMANDS = sorted(COMMANDS)
+Message = Frame | dict[str, Any]
+
+
+def parse_one(data: bytes, version: str = DEFAULT_VERSION) -> Frame:
+    """Parse exactly one frame; a missing final NUL is supplied, as the seed did."""
+    if b"\0" not in data:
+        has_body = b"\n\n" in data or b"\n\r\n" in data  # a blank line, LF or CRLF
+        data = data + b"\0" if has_body else data.rstrip(b"\r\n") + b"\n\n\0"
+    frames = FrameParser(version).feed(data)
+    if not frames:
+        raise FrameError("no frame found in the data")
+    return frames[0]
+
+
+Frame.read_one = staticmethod(parse_one)
+
+
+def as_frame(message: Message | str | bytes, version: str = DEFAULT_VERSION) -> Frame:
+    """A Frame from a Frame, raw frame text/bytes, or an unpack_frame dict."""
+    if isinstance(message, Frame):
+        return message
+    if isinstance(message, dict):
+        return Frame(message.get("cmd") or message.get("command", ""), message.get("headers"), message.get("body", b""))
+    if isinstance(message, str):
+        message = message.encode("utf-8")
+    if isinstance(message, (bytes, bytearray)):
+        return parse_one(bytes(message), version)
+    raise FrameError(f"cannot read a frame from a {type(message).__name__}")
 
 
 def text(frame: Frame, version: str) -> str:
@@ -37,7 +65,7 @@ def unpack_frame(message: str | bytes, version: str = "1.2") -> dict[str, Any]:
         return {"cmd": "", "headers": {}, "body": message if isinstance(message, bytes) else ""}
     raw = message.encode("utf-8", "surrogateescape") if isinstance(message, str) else bytes(message)
     frame = parse_one(raw, version)
-    result = as_dict(frame)
+    result = frame.as_dict()
     if isinstance(message, (bytes, bytearray)):
         result["body"] = frame.body
     return result
@@ -47,13 +75,13 @@ def connect(username: str | None, password: str | None, host: str | None = None,
     """CONNECT with login and passcode (and, from 1.1, host and heart-beat)."""
     if len(heartbeats) != 2:
         raise ValueError(f"Invalid heartbeat {heartbeats!r}")
-    heart_beat = None if version == "1.0" else heartbeats
+    heart_beat = heartbeats if spec(version).has_heart_beats else None
     return text(commands.connect(username, password, host or "/", heart_beat, version=version), version)
 
 
 def disconnect(receipt: str | None = None, version: str = "1.2") -> str:
-    """DISCONNECT, with a receipt (generated if not given) from 1.1 on."""
-    if receipt is None and version != "1.0":
+    """DISCONNECT, with a receipt (generated if not given) in the versions that negotiate (1.1 on)."""
+    if receipt is None and spec(version).negotiates:
         receipt = str(uuid.uuid4())
     return text(commands.disconnect(receipt), version)
 
@@ -70,7 +98,7 @@ def subscribe(dest: str, idx: str | None = None, ack: str = "auto", version: str
 
 def unsubscribe(idx: str, version: str = "1.2") -> str:
     """UNSUBSCRIBE (1.0: by destination; later versions: by id)."""
-    if version == "1.0":
+    if not spec(version).needs_subscription_id:
         return text(commands.unsubscribe(destination=idx, version=version), version)
     return text(commands.unsubscribe(idx, version=version), version)
 
@@ -104,58 +132,3 @@ __all__ = [
     "NULL", "VALID_COMMANDS", "FrameError", "abort", "ack", "begin", "commit", "connect",
     "disconnect", "nack", "send", "subscribe", "unpack_frame", "unsubscribe",
 ]
-
-
-class Face(NamedTuple):
-    """The classic names, bound to one version."""
-
-    Frame: type
-    Engine: type
-    unpack_frame: Callable
-    connect: Callable
-    disconnect: Callable
-    send: Callable
-    subscribe: Callable
-    unsubscribe: Callable
-    ack: Callable
-    nack: Callable
-    begin: Callable
-    commit: Callable
-    abort: Callable
-
-
-def face(version: str) -> Face:
-    """The classic API with the 1.1 signatures, pinned to `version` (1.1 or 1.2)."""
-    from . import engine, frame
-
-    class PinnedFrame(frame.Frame):
-        __doc__ = f"A Frame whose pack() and unpack() speak STOMP {version}."
-        __slots__ = ()
-        classic_version = version
-
-    class PinnedEngine(engine.Engine):
-        __doc__ = f"An Engine that answers in STOMP {version} whatever CONNECTED says."
-        negotiate = False
-
-        def __init__(self, testing: bool = False) -> None:
-            super().__init__(testing, version=version)
-
-    PinnedFrame.__name__ = PinnedFrame.__qualname__ = "Frame"
-    PinnedEngine.__name__ = PinnedEngine.__qualname__ = "Engine"
-    functions = {
-        "unpack_frame": lambda message: unpack_frame(message, version),
-        "connect": lambda username, password, host=None, heartbeats=(0, 0): connect(username, password, host, heartbeats, version),
-        "disconnect": lambda receipt=None: disconnect(receipt, version),
-        "send": lambda dest, msg, transactionid=None, content_type="text/plain": send(dest, msg, transactionid, content_type, version),
-        "subscribe": lambda dest, idx=None, ack="auto": subscribe(dest, idx, ack, version),
-        "unsubscribe": lambda idx: unsubscribe(idx, version),
-        "ack": lambda messageid, subscriptionid=None, transactionid=None: ack(messageid, subscriptionid, transactionid, version),
-        "nack": lambda messageid, subscriptionid=None, transactionid=None: nack(messageid, subscriptionid, transactionid, version),
-        "begin": lambda transactionid=None: begin(transactionid, version),
-        "commit": lambda transactionid: commit(transactionid, version),
-        "abort": lambda transactionid: abort(transactionid, version),
-    }
-    for name, function in functions.items():
-        function.__name__ = function.__qualname__ = name
-        function.__doc__ = globals()[name].__doc__
-    return Face(PinnedFrame, PinnedEngine, **functions)

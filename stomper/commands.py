@@ -11,9 +11,13 @@ import itertools
 from collections.abc import Mapping
 
 from .errors import FrameError
-from .frame import DEFAULT_VERSION, Frame, check_version
+from .frame import DEFAULT_VERSION, Frame
+from .versions import ACK_MODES, check_ack_mode, check_command, spec
 
-ACK_MODES = ("auto", "client", "client-individual")
+__all__ = [
+    "ACK_MODES", "abort", "ack", "begin", "commit", "connect", "disconnect", "format_heart_beat", "nack", "next_id",
+    "send", "subscribe", "unsubscribe",
+]
 _ids = itertools.count(1)
 
 
@@ -53,15 +57,15 @@ def connect(
     (the spec requires it; "/" is the default virtual host of RabbitMQ and is
     ignored by ActiveMQ). For 1.0 neither is sent unless asked for.
     """
-    check_version(version)
+    rules = spec(version)
     if command not in ("CONNECT", "STOMP"):
         raise FrameError(f"a connection starts with CONNECT or STOMP, not {command!r}")
-    if version == "1.0":
-        if command == "STOMP":
-            raise FrameError("STOMP 1.0 has no STOMP command: use CONNECT")
-        host = None if host == "/" else host
-    else:
+    if command in rules.missing_commands:
+        raise FrameError(f"STOMP {version} has no {command} command: use CONNECT")
+    if rules.negotiates:
         accept_version = accept_version or version
+    elif host == "/":
+        host = None
     fields = {
         "accept-version": accept_version,
         "host": host,
@@ -94,10 +98,8 @@ def subscribe(
     version: str = DEFAULT_VERSION,
 ) -> Frame:
     """SUBSCRIBE; 1.1 and 1.2 require an id, so one is generated if missing."""
-    check_version(version)
-    if ack not in ACK_MODES or (version == "1.0" and ack == "client-individual"):
-        raise FrameError(f"ack mode {ack!r} does not exist in STOMP {version}")
-    if id is None and version != "1.0":
+    check_ack_mode(ack, version)
+    if id is None and spec(version).needs_subscription_id:
         id = next_id("sub")
     return _frame("SUBSCRIBE", {"destination": destination, "id": id, "ack": ack, "receipt": receipt}, headers)
 
@@ -110,10 +112,10 @@ def unsubscribe(
     version: str = DEFAULT_VERSION,
 ) -> Frame:
     """UNSUBSCRIBE by id (1.0 may also name the destination instead)."""
-    check_version(version)
-    if id is None and (version != "1.0" or destination is None):
+    by_id_only = spec(version).needs_subscription_id
+    if id is None and (by_id_only or destination is None):
         raise FrameError(f"UNSUBSCRIBE in STOMP {version} needs the subscription id")
-    fields = {"id": id, "destination": destination if version == "1.0" else None, "receipt": receipt}
+    fields = {"id": id, "destination": None if by_id_only else destination, "receipt": receipt}
     return _frame("UNSUBSCRIBE", fields, headers)
 
 
@@ -127,18 +129,15 @@ def _acknowledgement(
     headers: Mapping[str, str] | None,
     version: str,
 ) -> Frame:
-    check_version(version)
+    check_command(command, version)
+    rules = spec(version)
     message_headers = message.headers if message is not None else {}
-    message_id = message_headers.get("message-id")
-    if version == "1.2":
-        id = id or message_headers.get("ack") or message_id
-        fields = {"id": id}
-    else:
-        id = id or message_id
-        subscription = subscription or message_headers.get("subscription")
-        fields = {"message-id": id, "subscription": subscription if version == "1.1" else None}
+    id = id or rules.ack_id(message_headers)
     if id is None:
-        raise FrameError(f"{command} needs the message's {'ack' if version == '1.2' else 'message-id'} header")
+        raise FrameError(f"{command} needs the message's {rules.ack_source} header")
+    fields: dict[str, str | None] = {rules.ack_header: id}
+    if "subscription" in rules.ack_headers:
+        fields["subscription"] = subscription or message_headers.get("subscription")
     fields.update(transaction=transaction, receipt=receipt)
     return _frame(command, fields, headers)
 
@@ -171,8 +170,6 @@ def nack(
     version: str = DEFAULT_VERSION,
 ) -> Frame:
     """NACK a MESSAGE (1.1 and 1.2 only), with the same fields as `ack`."""
-    if version == "1.0":
-        raise FrameError("STOMP 1.0 has no NACK command")
     return _acknowledgement("NACK", message, id, subscription, transaction, receipt, headers, version)
 
 

@@ -1,4 +1,4 @@
-"""A blocking-socket STOMP client built on the core (Frame, FrameParser, Engine).
+"""A blocking STOMP client: the session (stomper.session) driven over a transport (stomper.transport).
 
     from stomper.connection import Connection
 
@@ -7,80 +7,52 @@
         conn.send("/queue/a", b"hello", receipt=True)
         print(conn.receive(timeout=5).body)
 
+This module is the driver only: it owns the locks, decides which thread
+reads, batches writes and runs the heart-beat thread. What STOMP means
+(CONNECT and CONNECTED, receipts, errors, subscriptions, unacknowledged
+messages, heart-beat deadlines) is the `Session`'s; how bytes travel is the
+transport's; which broker to try next is `failover`'s.
+
 There is no reader thread. The thread that wants something from the broker
-(a message, a receipt) reads the socket itself, parses with one
-`FrameParser` over large reads and sorts what arrives: MESSAGE frames into
-a queue for `receive`, RECEIPT frames into a set that `wait_receipt`
-watches, ERROR frames into a queue that surfaces as `BrokerError`. When
-several threads want to read at once, one reads and the others wait on a
-condition for what it sorts. Sends go straight to `sendall` under a write
-lock.
+(a message, a receipt) reads the transport itself and hands the bytes to
+the session, which files MESSAGE frames for `receive`, RECEIPT ids for
+`wait_receipt` and ERROR frames to surface as `BrokerError`. When several
+threads want to read at once, one reads and the others wait on a condition
+for what it files. Sends go straight to the transport under a write lock.
 
 When heart-beats are agreed, one small daemon thread writes an EOL when
-nothing else was written for the agreed interval, drains the socket when
-nobody is reading (so that the broker's heart-beats are seen) and declares
-the connection lost when the broker has been silent for more than twice
-its agreed interval. It is stopped and joined by `close`/`disconnect`.
+the session says a beat is due, drains the socket when nobody is reading
+(so that the broker's heart-beats are seen) and declares the connection
+lost when the session says the broker is overdue. It is stopped and joined
+by `close`/`disconnect`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
-import random
-import select
-import socket
-import ssl
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO
 
 from . import commands
-from .engine import Engine
 from .errors import BrokerError, ConnectFailed, ConnectionLost, FrameError, ReceiptTimeout, StompError
-from .frame import VERSIONS, Frame
-from .parser import DEFAULT_MAX_FRAME_SIZE, FrameParser
+from .failover import DEFAULT_BACKOFF, Backoff, first_to_answer
+from .frame import Frame
+from .parser import DEFAULT_MAX_FRAME_SIZE
+from .session import HEART_BEAT, Session, check_timeout, masked
+from .transport import TlsSettings, Transport, describe, open_transport, reason
 from .url import Endpoint, parse_url
 
 __all__ = [
-    "BrokerError", "ConnectFailed", "Connection", "ConnectionLost", "Endpoint", "ReceiptTimeout", "StompError", "parse_url",
+    "Backoff", "BrokerError", "ConnectFailed", "Connection", "ConnectionLost", "Endpoint", "ReceiptTimeout", "StompError",
+    "parse_url",
 ]
 
-RECV_SIZE = 256 * 1024
-FILE_CHUNK = 1024 * 1024
 BATCH_SIZE = 64 * 1024
-#: The broker is declared gone after this many of its agreed heart-beat intervals of silence.
-SILENCE_FACTOR = 2.0
-#: A heart-beat EOL is written when nothing was written for this fraction of the agreed interval.
-SEND_FACTOR = 0.9
-
-
-def _describe(error: BaseException, endpoint: Endpoint, timeout: float) -> str:
-    """One clear line for why connecting failed."""
-    if isinstance(error, ssl.SSLCertVerificationError):
-        return f"TLS certificate verification failed: {error.verify_message or error.reason}"
-    if isinstance(error, ssl.SSLError):
-        return f"TLS handshake failed: {error.reason or error}"
-    if isinstance(error, socket.gaierror):
-        return f"cannot resolve host {endpoint.host!r}: {error.strerror}"
-    if isinstance(error, TimeoutError | socket.timeout):
-        return f"timed out after {timeout:g} s"
-    if isinstance(error, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(error, ConnectionError) and not error.strerror:
-        return "the broker closed the connection during the handshake"
-    if isinstance(error, OSError):
-        return (error.strerror or str(error)).lower() if error.errno != errno.ECONNREFUSED else "connection refused"
-    return str(error)
-
-
-class _Subscription(NamedTuple):
-    destination: str
-    ack: str
-    headers: dict
+#: How often, at most, the heart-beat thread looks for the broker's heart-beats (seconds).
+DRAIN_EVERY = 1.0
 
 
 class Connection:
@@ -96,11 +68,11 @@ class Connection:
     receiving thread and sends from anywhere.
 
     With `reconnect=True`, a lost connection is re-established (the URLs
-    tried in order, with exponential backoff and jitter, for up to
-    `reconnect_timeout` seconds) and the live subscriptions are renewed with
-    the same ids. A send that failed because the connection dropped is sent
-    again once on the new connection. Receipts asked for on the old
-    connection cannot arrive any more: waiting for one raises ConnectionLost.
+    tried in order, with `backoff`, for up to `reconnect_timeout` seconds)
+    and the live subscriptions are renewed with the same ids. A send that
+    failed because the connection dropped is sent again once on the new
+    connection. Receipts asked for on the old connection cannot arrive any
+    more: waiting for one raises ConnectionLost.
     """
 
     def __init__(
@@ -122,51 +94,40 @@ class Connection:
         reconnect_timeout: float = 60.0,
         host_header: str | None = None,
         use_stomp_command: bool = False,
+        connect_headers: Mapping[str, str] | None = None,
+        backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
         if isinstance(urls, str):
             urls = [urls]
         if not urls:
             raise ValueError("no broker URL given")
         self.endpoints = [parse_url(url) for url in urls]
-        if version is not None and version not in VERSIONS:
-            raise ValueError(f"unknown STOMP version {version!r}: expected one of {', '.join(VERSIONS)}")
+        #: The sans-I/O session: negotiated state, receipts, errors, subscriptions, unacknowledged messages.
+        self.protocol = Session(version, heart_beat, max_frame_size, connect_headers, use_stomp_command, on_frame)
         self._login, self._passcode, self._vhost = login, passcode, vhost
-        self._pinned = version
-        self._heart_beat = (int(heart_beat[0]), int(heart_beat[1])) if heart_beat else (0, 0)
-        self.connect_timeout = connect_timeout
-        self._ca_file, self._cert_file, self._key_file, self._verify = ca_file, cert_file, key_file, verify
+        self.connect_timeout = _bound("connect_timeout", connect_timeout)
+        self.reconnect_timeout = _bound("reconnect_timeout", reconnect_timeout)
+        self._tls = TlsSettings(ca_file, cert_file, key_file, verify)
         self.reconnect = reconnect
-        self.reconnect_timeout = reconnect_timeout
+        self.backoff = backoff
         self._on_frame = on_frame
-        self._max_frame_size = max_frame_size
         self._host_header = host_header
-        self._stomp_command = use_stomp_command
-        self._ssl_context: ssl.SSLContext | None = None
 
-        self.engine = Engine(version=version or "1.2", heart_beat=self._heart_beat)
-        self._sock: socket.socket | None = None
-        self._parser: FrameParser | None = None
-        self._poll: select.poll | None = None
+        self._transport: Transport | None = None
         self._endpoint: Endpoint | None = None
         self._generation = 0
         self._wlock = threading.Lock()  # serialises writes
         self._rlock = threading.Lock()  # held by the one thread reading the socket
         self._cond = threading.Condition(threading.Lock())  # "something was read"
         self._reconnect_lock = threading.RLock()
-        self._messages: deque[Frame] = deque()
-        self._errors: deque[Frame] = deque()
-        self._receipts: set[str] = set()
-        self._subscriptions: dict[str, _Subscription] = {}
         self._lost: ConnectionLost | None = None
         self._silent: str | None = None  # why the heart-beat thread gave up on the broker
         self._closed = True
-        self._last_read = self._last_write = 0.0
         self._stop = threading.Event()
         self._heart_thread: threading.Thread | None = None
         self._batch: bytearray | None = None
         self._batch_owner: int | None = None
         self._batch_size = BATCH_SIZE
-        self._data_waiting = False  # the last read filled the buffer: more is probably there
         self._prefixes: dict[tuple, bytes] = {}
 
     # ------------------------------------------------------------------
@@ -174,20 +135,25 @@ class Connection:
 
     @property
     def version(self) -> str:
-        return self.engine.version
+        return self.protocol.version
 
     @property
     def session(self) -> str:
-        return self.engine.session_id
+        return self.protocol.session_id
 
     @property
     def server(self) -> str:
-        return self.engine.server
+        return self.protocol.server
 
     @property
     def heart_beats(self) -> tuple[int, int]:
         """(client sends every ms, broker sends every ms) as agreed; 0 is off."""
-        return self.engine.heart_beats
+        return self.protocol.heart_beats
+
+    @property
+    def notes(self) -> list[str]:
+        """Things worth showing a user under -v, such as a broker heart-beat clamped to a timer's range."""
+        return self.protocol.notes
 
     @property
     def connected(self) -> bool:
@@ -201,7 +167,11 @@ class Connection:
     @property
     def subscriptions(self) -> dict[str, str]:
         """Live subscription ids and their destinations."""
-        return {sub_id: sub.destination for sub_id, sub in self._subscriptions.items()}
+        return {sub_id: sub.destination for sub_id, sub in self.protocol.subscriptions.items()}
+
+    def unacknowledged(self, id: str | None = None) -> list[Frame]:
+        """MESSAGE frames of client-ack subscriptions (or of subscription `id`) not yet ACKed or NACKed, oldest first."""
+        return self.protocol.unacknowledged(id)
 
     def __enter__(self) -> Connection:
         self.connect()
@@ -228,7 +198,7 @@ class Connection:
         self._closed = False
         self._stop.clear()
         try:
-            self._establish(self.connect_timeout, single_pass=True)
+            self._establish(retry_for=None)
         except BaseException:
             self._closed = True
             raise
@@ -240,129 +210,63 @@ class Connection:
         host = self._host_header or self._vhost or endpoint.vhost or "/"
         return login, passcode, host
 
-    def _context(self) -> ssl.SSLContext:
-        if self._ssl_context is None:
-            if self._verify:
-                context = ssl.create_default_context(cafile=self._ca_file)
-            else:
-                context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
-            if self._cert_file:
-                context.load_cert_chain(self._cert_file, self._key_file)
-            self._ssl_context = context
-        return self._ssl_context
-
-    def _establish(self, timeout: float, single_pass: bool) -> None:
+    def _establish(self, retry_for: float | None) -> None:
         """Try the endpoints in order with backoff; install the first that connects."""
-        failures: list[str] = []
-        delay = 0.1
-        give_up = time.monotonic() + (0 if single_pass else self.reconnect_timeout)
-        attempt = 0
-        while True:
-            for endpoint in self.endpoints:
-                if attempt:
-                    time.sleep(delay * random.uniform(0.5, 1.0))
-                    delay = min(delay * 2, 5.0)
-                attempt += 1
-                if self._stop.is_set() and not single_pass:
-                    raise ConnectionLost("connection closed while reconnecting")
-                try:
-                    self._open(endpoint, timeout)
-                    return
-                except ConnectFailed as error:
-                    failures.append(str(error))
-                except BrokerError as error:
-                    if single_pass:
-                        raise  # refused credentials or vhost: trying again will not help
-                    failures.append(f"{endpoint}: {error}")  # a restarting broker may refuse for a moment
-            if single_pass or time.monotonic() >= give_up:
-                break
-        if len(failures) == 1:
-            raise ConnectFailed(failures[0])
-        if single_pass:
-            raise ConnectFailed("could not connect to any broker: " + "; ".join(f.removeprefix("could not connect to ") for f in failures))
-        raise ConnectFailed(f"could not reconnect within {self.reconnect_timeout:g} s; last error: {failures[-1]}")
+        first_to_answer(self.endpoints, self._open, retry_for=retry_for, backoff=self.backoff, cancelled=self._stop.is_set)
 
-    def _open(self, endpoint: Endpoint, timeout: float) -> None:
+    def _open(self, endpoint: Endpoint) -> None:
+        timeout = self.connect_timeout
         deadline = time.monotonic() + timeout
-        sock = None
+        transport = None
+        broken = None
         try:
-            sock = socket.create_connection((endpoint.host, endpoint.port), timeout=timeout)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if endpoint.tls:
-                sock.settimeout(max(deadline - time.monotonic(), 0.001))
-                sock = self._context().wrap_socket(sock, server_hostname=endpoint.host)
-            frame, parser, rest, broken = self._handshake(sock, endpoint, deadline)
+            transport = open_transport(endpoint, timeout, self._tls)
+            broken = self._handshake(transport, endpoint, deadline)
         except BrokerError:
-            if sock is not None:
-                sock.close()
+            if transport is not None:
+                transport.close()
             raise
         except (OSError, ConnectionLost, FrameError) as error:
-            if sock is not None:
-                sock.close()
-            reason = _describe(error, endpoint, timeout) if isinstance(error, OSError) else str(error)
-            raise ConnectFailed(f"could not connect to {endpoint}: {reason}") from None
-        sock.settimeout(None)
-        now = time.monotonic()
+            if transport is not None:
+                transport.close()
+            why = describe(error, endpoint, timeout) if isinstance(error, OSError) else str(error)
+            raise ConnectFailed(f"could not connect to {endpoint}: {why}") from None
         with self._cond:
-            self._sock, self._parser, self._endpoint = sock, parser, endpoint
-            self._poll = select.poll()
-            self._poll.register(sock.fileno(), select.POLLIN)
+            self._transport, self._endpoint = transport, endpoint
             self._generation += 1
             self._lost = None
             self._silent = None
-            self._last_read = self._last_write = now
-        self._dispatch(rest)
         if broken is not None:
             self._lost_connection(self._generation, f"the broker sent a malformed frame: {broken}")
             return
         self._start_heart_beats()
 
-    def _handshake(self, sock: socket.socket, endpoint: Endpoint, deadline: float) -> tuple[Frame, FrameParser, list[Frame], FrameError | None]:
-        """Send CONNECT, read CONNECTED; also return the frames after it and a parse error that followed it."""
-        login, passcode, host = self._endpoint_auth(endpoint)
-        version = self._pinned or "1.2"
-        accept = self._pinned or ",".join(VERSIONS)
-        frame = commands.connect(
-            login=login,
-            passcode=passcode,
-            host=host,
-            heart_beat=None if self._pinned == "1.0" else self._heart_beat,
-            accept_version=accept if version != "1.0" else None,
-            version=version,
-            command="STOMP" if self._stomp_command and version != "1.0" else "CONNECT",
-        )
-        self._emit(frame if passcode is None else Frame(frame.command, {**frame.headers, "passcode": "***"}), "out")
-        sock.sendall(frame.encode(version))
-        parser = FrameParser("1.2" if not self._pinned else version, max_frame_size=self._max_frame_size)
-        while True:
+    def _handshake(self, transport: Transport, endpoint: Endpoint, deadline: float) -> FrameError | None:
+        """Send CONNECT and read until CONNECTED; return a parse error that followed CONNECTED, if any."""
+        protocol = self.protocol
+        protocol.start(time.monotonic())
+        frame = protocol.connect_frame(*self._endpoint_auth(endpoint))
+        self._emit(masked(frame), "out")
+        transport.write(protocol.encode(frame))
+        while not protocol.connected:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError("no CONNECTED frame in time")
-            sock.settimeout(remaining)
-            data = sock.recv(RECV_SIZE)
+            data = transport.read(remaining)
+            if data is None:
+                continue
             if not data:
                 raise ConnectionLost("the broker closed the connection before answering CONNECT")
-            broken = None
             try:
-                frames = parser.feed(data)
+                protocol.receive_data(data, time.monotonic())
             except FrameError as error:
-                frames, broken = getattr(error, "frames", []), error
-            for index, answer in enumerate(frames):
-                self._emit(answer, "in")
-                if answer.command == "ERROR":
-                    raise BrokerError(answer, "broker refused the connection")
-                if answer.command == "CONNECTED":
-                    self.engine.connected(answer)
-                    parser.version = self.engine.version
-                    return answer, parser, frames[index + 1:], broken
-                raise ConnectionLost(f"the broker answered CONNECT with {answer.command}, not CONNECTED")
-            if broken is not None:
-                raise ConnectionLost(f"the peer does not speak STOMP: {broken}")
+                if not protocol.connected:
+                    raise ConnectionLost(f"the peer does not speak STOMP: {error}") from None
+                return error
+        return None
 
     def _start_heart_beats(self) -> None:
-        send, receive = self.engine.heart_beats
+        send, receive = self.protocol.heart_beats
         if (send or receive) and (self._heart_thread is None or not self._heart_thread.is_alive()):
             self._heart_thread = threading.Thread(target=self._heart_loop, name="stomper-heart-beat", daemon=True)
             self._heart_thread.start()
@@ -393,10 +297,10 @@ class Connection:
         """Close the socket without DISCONNECT and stop the heart-beat thread."""
         self._closed = True
         self._stop.set()
-        sock = self._sock
-        if sock is not None:
-            _shutdown(sock)
-            sock.close()
+        transport = self._transport
+        if transport is not None:
+            transport.wake()
+            transport.close()
         thread = self._heart_thread
         if thread is not None and thread is not threading.current_thread():
             thread.join()
@@ -468,25 +372,37 @@ class Connection:
         generation = self._generation
         try:
             with self._wlock:
-                sock = self._sock
+                transport = self._transport
                 if stream is None:
-                    sock.sendall(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+                    transport.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
                 else:
-                    sock.sendall(chunks[0])
-                    _send_file(sock, *stream)
-                    sock.sendall(chunks[1])
-                self._last_write = time.monotonic()
+                    transport.write(chunks[0])
+                    transport.sendfile(*stream)
+                    transport.write(chunks[1])
+                self.protocol.last_sent = time.monotonic()
         except (OSError, ValueError, AttributeError) as error:
             if stream is not None:
                 retry = False  # the file has been consumed
-            self._lost_connection(generation, f"sending failed: {_reason(error)}")
+            self._lost_connection(generation, f"sending failed: {reason(error)}")
             if not (retry and self.reconnect and self._lost is None):
-                raise self._lost or ConnectionLost(f"sending failed: {_reason(error)}") from None
+                raise self._lost or ConnectionLost(f"sending failed: {reason(error)}") from None
             self._write_now(chunks, None, False)
 
     def _send_frame(self, frame: Frame, retry: bool = True) -> None:
         self._emit(frame, "out")
-        self._write(frame.encode(self.engine.version), retry=retry)
+        self._write(self.protocol.encode(frame), retry=retry)
+
+    def _receipt_id(self, receipt: bool) -> str | None:
+        """A fresh receipt id when one is asked for, remembered by the session as pending."""
+        if not receipt:
+            return None
+        receipt_id = commands.next_id("receipt")
+        self.protocol.expect_receipt(receipt_id)
+        return receipt_id
+
+    def _await(self, receipt_id: str | None, timeout: float | None) -> None:
+        if receipt_id is not None:
+            self.wait_receipt(receipt_id, timeout)
 
     def send_frame(self, frame: Frame, receipt: bool = False, timeout: float | None = None) -> str | None:
         """Send a prepared Frame as is; with receipt=True add a receipt header if missing and wait."""
@@ -494,11 +410,11 @@ class Connection:
         if receipt:
             receipt_id = frame.headers.get("receipt")
             if receipt_id is None:
-                receipt_id = commands.next_id("receipt")
+                receipt_id = self._receipt_id(True)
                 frame = Frame(frame.command, [*frame.header_items(), ("receipt", receipt_id)], frame.body)
+        self.protocol.sent(frame)
         self._send_frame(frame)
-        if receipt_id is not None:
-            self.wait_receipt(receipt_id, timeout)
+        self._await(receipt_id, timeout)
         return receipt_id
 
     def send(
@@ -516,14 +432,20 @@ class Connection:
         `body` is bytes, text (sent as UTF-8) or a binary file object, which
         is streamed from its current position to its end without being read
         into memory (its size must be known: a regular file or a seekable
-        stream).
+        stream). A file whose size the system gives as 0 (an empty file, or
+        a special file such as those under /proc) is read instead.
         """
-        receipt_id = commands.next_id("receipt") if receipt else None
+        receipt_id = self._receipt_id(True) if receipt else None
         if hasattr(body, "read"):
-            self._send_stream(destination, body, headers, content_type, transaction, receipt_id)
-        elif not headers and receipt_id is None and self._on_frame is None:
+            size = _stream_size(body)
+            if size:
+                self._send_stream(destination, body, size, headers, content_type, transaction, receipt_id)
+                self._await(receipt_id, timeout)
+                return receipt_id
+            body = body.read()
+        if not headers and receipt_id is None and self._on_frame is None:
             # The hot path: the core encodes the header block once per destination; only the body changes.
-            key = (destination, content_type, transaction, self.engine.version)
+            key = (destination, content_type, transaction, self.protocol.version)
             prefix = self._prefixes.get(key)
             if prefix is None:
                 prefix = self._send_prefix(key)
@@ -537,7 +459,7 @@ class Connection:
             frame = commands.send(destination, body, content_type, transaction, receipt_id, headers)
             if self._on_frame is not None:
                 self._emit(frame, "out")
-            self._write(frame.encode(self.engine.version))
+            self._write(self.protocol.encode(frame))
         if receipt_id is not None:
             self.wait_receipt(receipt_id, timeout)
         return receipt_id
@@ -551,12 +473,11 @@ class Connection:
         self._prefixes[key] = prefix
         return prefix
 
-    def _send_stream(self, destination, stream, headers, content_type, transaction, receipt_id) -> None:
-        size = _stream_size(stream)
+    def _send_stream(self, destination, stream, size, headers, content_type, transaction, receipt_id) -> None:
         extra = {name: value for name, value in (headers or {}).items() if name != "content-length"}
         frame = commands.send(destination, b"", content_type, transaction, receipt_id, extra)
         self._emit(frame, "out")
-        head = frame.encode(self.engine.version, content_length=False)[:-2] + f"content-length:{size}\n\n".encode()
+        head = frame.encode(self.protocol.version, content_length=False)[:-2] + f"content-length:{size}\n\n".encode()
         self._write(head, b"\0", stream=(stream, size))
 
     def subscribe(
@@ -570,26 +491,21 @@ class Connection:
     ) -> str:
         """SUBSCRIBE; returns the subscription id (generated when not given)."""
         sub_id = id or commands.next_id("sub")
-        receipt_id = commands.next_id("receipt") if receipt else None
-        frame = commands.subscribe(destination, sub_id, ack, receipt_id, headers, self.engine.version)
-        self._subscriptions[sub_id] = _Subscription(destination, ack, dict(headers or {}))
+        receipt_id = self._receipt_id(receipt)
+        frame = self.protocol.subscribe(destination, ack, sub_id, headers, receipt_id)
         try:
             self._send_frame(frame)
         except BaseException:
-            self._subscriptions.pop(sub_id, None)
+            self.protocol.forget(sub_id)
             raise
-        if receipt_id is not None:
-            self.wait_receipt(receipt_id, timeout)
+        self._await(receipt_id, timeout)
         return sub_id
 
     def unsubscribe(self, id: str, receipt: bool = False, timeout: float | None = None) -> None:
         """UNSUBSCRIBE by subscription id."""
-        subscription = self._subscriptions.pop(id, None)
-        receipt_id = commands.next_id("receipt") if receipt else None
-        destination = subscription.destination if subscription else None
-        self._send_frame(commands.unsubscribe(id, destination, receipt_id, version=self.engine.version))
-        if receipt_id is not None:
-            self.wait_receipt(receipt_id, timeout)
+        receipt_id = self._receipt_id(receipt)
+        self._send_frame(self.protocol.unsubscribe(id, receipt_id))
+        self._await(receipt_id, timeout)
 
     def ack(self, message: Frame, transaction: str | None = None, receipt: bool = False, timeout: float | None = None) -> None:
         """ACK a MESSAGE in the negotiated version's form."""
@@ -600,10 +516,9 @@ class Connection:
         self._acknowledge(commands.nack, message, transaction, receipt, timeout)
 
     def _acknowledge(self, build, message, transaction, receipt, timeout) -> None:
-        receipt_id = commands.next_id("receipt") if receipt else None
-        self._send_frame(build(message, transaction=transaction, receipt=receipt_id, version=self.engine.version))
-        if receipt_id is not None:
-            self.wait_receipt(receipt_id, timeout)
+        receipt_id = self._receipt_id(receipt)
+        self._send_frame(self.protocol.acknowledge(build, message, transaction, receipt_id))
+        self._await(receipt_id, timeout)
 
     def begin(self, transaction: str | None = None, receipt: bool = False, timeout: float | None = None) -> str:
         """BEGIN a transaction; returns its id (generated when not given)."""
@@ -618,10 +533,9 @@ class Connection:
         self._transaction(commands.abort, transaction, receipt, timeout)
 
     def _transaction(self, build, transaction, receipt, timeout) -> None:
-        receipt_id = commands.next_id("receipt") if receipt else None
+        receipt_id = self._receipt_id(receipt)
         self._send_frame(build(transaction, receipt=receipt_id))
-        if receipt_id is not None:
-            self.wait_receipt(receipt_id, timeout)
+        self._await(receipt_id, timeout)
 
     # ------------------------------------------------------------------
     # Reading
@@ -632,12 +546,12 @@ class Connection:
         Raises BrokerError for an ERROR frame and ConnectionLost when the
         connection is gone (after reconnect attempts, if enabled).
         """
-        messages = self._messages
+        messages = self.protocol.messages
         if messages:
             return messages.popleft()
         if self._batch:
             self.flush()
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = _deadline(timeout)
         while True:
             if messages:
                 return messages.popleft()
@@ -657,26 +571,25 @@ class Connection:
         """Wait for the RECEIPT with this id; raise ReceiptTimeout after `timeout` seconds."""
         if self._batch:
             self.flush()
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = _deadline(timeout)
         generation = self._generation
-        receipts = self._receipts
+        take = self.protocol.take_receipt
         while True:
-            if receipt_id in receipts:
-                receipts.discard(receipt_id)
+            if take(receipt_id):
                 return
             self._raise_pending()
             if self._generation != generation:
                 raise ConnectionLost(f"the connection was lost before receipt {receipt_id!r} arrived")
             if not self._advance(deadline):
-                if receipt_id in receipts:
-                    receipts.discard(receipt_id)
+                if take(receipt_id):
                     return
                 raise ReceiptTimeout(f"no receipt {receipt_id!r} from the broker within {timeout:g} s")
 
     def _raise_pending(self) -> None:
-        if self._errors:
+        errors = self.protocol.errors
+        if errors:
             try:
-                frame = self._errors.popleft()
+                frame = errors.popleft()
             except IndexError:
                 pass
             else:
@@ -712,180 +625,141 @@ class Connection:
         return True
 
     def _pump(self, timeout: float | None, nonblocking: bool = False) -> None:
-        """Read what the socket has (waiting up to `timeout`), parse it, sort the frames. Holds _rlock."""
-        sock, parser, generation = self._sock, self._parser, self._generation
-        if self._lost is not None or sock is None:
+        """Read what the transport has (waiting up to `timeout`) and give it to the session. Holds _rlock."""
+        transport, protocol, generation = self._transport, self.protocol, self._generation
+        if self._lost is not None or transport is None:
             return
-        receive_every = self.engine.heart_beats[1]
-        if receive_every and not nonblocking:
+        if not nonblocking:
             # Do not sleep past the moment the broker's silence means it is gone.
-            limit = self._last_read + receive_every * SILENCE_FACTOR / 1000 - time.monotonic()
-            if limit <= 0:
-                self._lost_connection(generation, self._silence_message())
-                return
-            timeout = limit if timeout is None else min(timeout, limit)
+            limit = protocol.silence_limit()
+            if limit is not None:
+                limit -= time.monotonic()
+                if limit <= 0:
+                    self._lost_connection(generation, protocol.silence_message())
+                    return
+                timeout = limit if timeout is None else min(timeout, limit)
         try:
-            data = self._read(sock, 0 if nonblocking else timeout)
+            data = transport.read(0 if nonblocking else timeout)
         except (OSError, ValueError) as error:
-            self._lost_connection(generation, self._silent or f"reading failed: {_reason(error)}")
+            self._lost_connection(generation, self._silent or f"reading failed: {reason(error)}")
             return
         if data is None:
             return
         if not data:
             self._lost_connection(generation, self._silent or "the broker closed the connection")
             return
-        self._last_read = time.monotonic()
-        try:
-            frames = parser.feed(data)
-        except FrameError as error:
-            self._dispatch(getattr(error, "frames", []))
-            self._lost_connection(generation, f"the broker sent a malformed frame: {error}")
-            return
-        if frames:
-            self._dispatch(frames)
-
-    def _read(self, sock: socket.socket, timeout: float | None) -> bytes | None:
-        """Up to RECV_SIZE bytes; None when nothing came within `timeout`; b'' at EOF."""
-        if isinstance(sock, ssl.SSLSocket):
-            if sock.pending():
-                return sock.recv(RECV_SIZE)
-            if not self._poll.poll(None if timeout is None else max(timeout * 1000, 0)):
-                return None
+        with self._reconnect_lock:  # a reconnection in another thread must not share the session's parser
+            if self._generation != generation:
+                return  # bytes of a connection that was lost and replaced while they were read
             try:
-                return sock.recv(RECV_SIZE)
-            except ssl.SSLWantReadError:
-                return None
-        # Try the socket first only when the last read found data waiting: a
-        # reader that keeps up with the broker would otherwise pay a failed
-        # recv (and its exception) before every poll.
-        try:
-            if not self._data_waiting and not self._poll.poll(None if timeout is None else max(timeout * 1000, 0)):
-                return None
-            data = sock.recv(RECV_SIZE, socket.MSG_DONTWAIT)
-        except BlockingIOError:
-            self._data_waiting = False
-            return self._read(sock, timeout)
-        self._data_waiting = len(data) == RECV_SIZE
-        return data
-
-    def _dispatch(self, frames: list[Frame]) -> None:
-        on_frame = self._on_frame
-        messages = self._messages
-        for frame in frames:
-            if on_frame is not None:
-                on_frame(frame, "in")
-            command = frame.command
-            if command == "MESSAGE":
-                messages.append(frame)
-            elif command == "RECEIPT":
-                self.engine.receipt(frame)
-                self._receipts.add(frame.headers.get("receipt-id", ""))
-            elif command == "ERROR":
-                self._errors.append(frame)
-
-    def _silence_message(self) -> str:
-        every = self.engine.heart_beats[1]
-        return f"the broker sent nothing for {every * SILENCE_FACTOR / 1000:g} s (heart-beats expected every {every} ms)"
+                protocol.receive_data(data, time.monotonic())
+            except FrameError as error:
+                self._lost_connection(generation, f"the broker sent a malformed frame: {error}")
 
     # ------------------------------------------------------------------
     # Losing and regaining the connection
 
-    def _lost_connection(self, generation: int, reason: str) -> None:
+    def _lost_connection(self, generation: int, why: str) -> None:
         """Mark connection `generation` lost; reconnect when asked to. Idempotent."""
         with self._reconnect_lock:
             if generation != self._generation or self._lost is not None or self._closed:
                 return
             where = f" ({self._endpoint})" if self._endpoint else ""
-            self._lost = ConnectionLost(f"connection lost{where}: {reason}")
-            sock = self._sock
-            if sock is not None:
-                _shutdown(sock)
-                sock.close()
+            self._lost = ConnectionLost(f"connection lost{where}: {why}")
+            transport = self._transport
+            if transport is not None:
+                transport.wake()
+                transport.close()
             if self.reconnect and not self._stop.is_set():
                 try:
-                    self._establish(self.connect_timeout, single_pass=False)
+                    self._establish(retry_for=self.reconnect_timeout)
                     self._resubscribe()
                 except (StompError, OSError) as error:
-                    self._lost = ConnectionLost(f"connection lost{where}: {reason}; reconnecting failed: {error}")
+                    self._lost = ConnectionLost(f"connection lost{where}: {why}; reconnecting failed: {error}")
         with self._cond:
             self._cond.notify_all()
 
     def _resubscribe(self) -> None:
-        version = self.engine.version
-        frames = [
-            commands.subscribe(sub.destination, sub_id, sub.ack, None, sub.headers, version)
-            for sub_id, sub in list(self._subscriptions.items())
-        ]
+        protocol = self.protocol
+        frames = protocol.renewals()
         for frame in frames:
             self._emit(frame, "out")
         if frames:
             with self._wlock:
-                self._sock.sendall(b"".join(frame.encode(version) for frame in frames))
-                self._last_write = time.monotonic()
+                self._transport.write(b"".join(protocol.encode(frame) for frame in frames))
+                protocol.last_sent = time.monotonic()
 
     def _heart_loop(self) -> None:
-        """Write EOLs when idle, drain when nobody reads, and watch the broker's silence."""
-        stop = self._stop
+        """Write EOLs when due, drain when nobody reads, and watch the broker's silence."""
+        stop, protocol = self._stop, self.protocol
         while not stop.is_set():
-            send_every, receive_every = (value / 1000 for value in self.engine.heart_beats)
-            now = time.monotonic()
+            send_every, receive_every = (value / 1000 for value in protocol.heart_beats)
             waits = []
             if send_every:
-                due = self._last_write + send_every * SEND_FACTOR
-                if now >= due:
+                if time.monotonic() >= protocol.beat_due():
                     self._beat()
-                    due = self._last_write + send_every * SEND_FACTOR
-                waits.append(due - now)
+                waits.append(protocol.beat_due() - time.monotonic())
             if receive_every:
-                if self._rlock.acquire(False):
-                    try:
-                        if not self._messages:
-                            self._pump(0, nonblocking=True)
-                        elif self._poll is not None and self._poll.poll(0):
-                            self._last_read = time.monotonic()  # unread data waits: the broker is alive
-                    finally:
-                        self._rlock.release()
-                        with self._cond:
-                            self._cond.notify_all()
-                silence = time.monotonic() - self._last_read
-                if silence > receive_every * SILENCE_FACTOR and self._lost is None:
-                    self._silent = self._silence_message()
-                    sock = self._sock
-                    generation = self._generation
-                    if sock is not None:
-                        _shutdown(sock)  # wakes a reader blocked in recv
-                    self._lost_connection(generation, self._silent)
-                waits.append(min(receive_every / 2, 1.0))
+                self._drain()
+                if protocol.overdue(time.monotonic()) and self._lost is None:
+                    self._give_up_on_silence()
+                waits.append(min(receive_every / 2, DRAIN_EVERY))
             if not waits:
                 return
             stop.wait(max(min(waits), 0.01))
 
+    def _drain(self) -> None:
+        """Read what arrived when no other thread is reading, so that the broker's heart-beats are seen."""
+        if not self._rlock.acquire(False):
+            return
+        try:
+            if not self.protocol.messages:
+                self._pump(0, nonblocking=True)
+            elif self._transport is not None and self._transport.pending():
+                self.protocol.last_received = time.monotonic()  # unread data waits: the broker is alive
+        finally:
+            self._rlock.release()
+            with self._cond:
+                self._cond.notify_all()
+
+    def _give_up_on_silence(self) -> None:
+        self._silent = self.protocol.silence_message()
+        transport = self._transport
+        generation = self._generation
+        if transport is not None:
+            transport.wake()  # wakes a reader blocked in read
+        self._lost_connection(generation, self._silent)
+
     def _beat(self) -> None:
-        if self._lost is not None or self._sock is None:
+        if self._lost is not None or self._transport is None:
             return
         if self._wlock.acquire(timeout=0.5):
             try:
-                self._sock.sendall(b"\n")
-                self._last_write = time.monotonic()
+                self._transport.write(HEART_BEAT)
+                self.protocol.last_sent = time.monotonic()
             except OSError:
                 pass  # the reader will see the connection die
             finally:
                 self._wlock.release()
 
 
-def _shutdown(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError, ValueError):
-        sock.shutdown(socket.SHUT_RDWR)
+def _bound(name: str, timeout: float) -> float:
+    """A timeout that must be given: seconds within the session's range (ValueError otherwise)."""
+    checked = check_timeout(name, timeout)
+    if checked is None:
+        raise ValueError(f"{name} must be a number of seconds, not None")
+    return checked
 
 
-def _reason(error: BaseException) -> str:
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror.lower()
-    return str(error) or type(error).__name__
+def _deadline(timeout: float | None) -> float | None:
+    """When a wait of `timeout` seconds ends (checked: ValueError for NaN, infinite, negative, huge)."""
+    if timeout is None:
+        return None
+    return time.monotonic() + check_timeout("timeout", timeout)
 
 
 def _stream_size(stream: BinaryIO) -> int:
-    """Bytes from the stream's position to its end."""
+    """Bytes from the stream's position to its end, as the system reports them (0 for /proc files)."""
     try:
         position = stream.tell()
         try:
@@ -897,29 +771,3 @@ def _stream_size(stream: BinaryIO) -> int:
     except (OSError, AttributeError, ValueError):
         raise ValueError("a file body must be seekable so that its size is known (read it into bytes instead)") from None
 
-
-def _send_file(sock: socket.socket, stream: BinaryIO, size: int) -> None:
-    """Write exactly `size` bytes of `stream` to `sock`, in chunks."""
-    if not isinstance(sock, ssl.SSLSocket):
-        try:
-            stream.fileno()
-        except (OSError, AttributeError, ValueError):
-            pass
-        else:
-            sent = sock.sendfile(stream, stream.tell(), size)
-            if sent != size:
-                raise ValueError(f"the file ended after {sent} of {size} bytes")
-            return
-    buffer = bytearray(min(FILE_CHUNK, max(size, 1)))
-    view = memoryview(buffer)
-    left = size
-    while left:
-        count = stream.readinto(view[: min(left, len(buffer))]) if hasattr(stream, "readinto") else None
-        if count is None:
-            chunk = stream.read(min(left, len(buffer)))
-            count = len(chunk)
-            view[:count] = chunk
-        if not count:
-            raise ValueError(f"the file ended after {size - left} of {size} bytes")
-        sock.sendall(view[:count])
-        left -= count

@@ -1,6 +1,8 @@
-"""Engine: the state machine that says how to answer what a broker sends.
+"""Engine: the classic state machine that says how to answer what a broker sends.
 
-It does no I/O. Feed it each frame the broker sent (`react`); it records the
+It does no I/O. It is the seed's frame-at-a-time API, kept for programs
+written against it; it settles CONNECTED with the same rules as the
+`stomper.session.Session` that the connection runs on. Feed it each frame the broker sent (`react`); it records the
 negotiated state (session, server, version, heart-beats, pending receipts,
 errors) and returns the frame to send back, if any. Subclasses override the
 handlers `connected`, `ack`, `error` and `receipt`, as in classic stomper.
@@ -12,73 +14,16 @@ For the classic API, `react` also takes raw frame text or an
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from . import commands
-from .errors import FrameError
+from .classic import Message, as_frame
 from .frame import DEFAULT_VERSION, Frame, check_version
-from .parser import FrameParser
+from .session import agree, negotiate_heart_beat, parse_heart_beat
+
+__all__ = ["NO_RESPONSE_NEEDED", "Engine", "Message", "as_frame", "negotiate_heart_beat", "parse_heart_beat"]
 
 NO_RESPONSE_NEEDED = ""
 log = logging.getLogger("stomper.Engine")
-
-Message = Frame | dict[str, Any]
-
-
-def negotiate_heart_beat(client: tuple[int, int], server_header: str | None) -> tuple[int, int]:
-    """(send every ms, expect every ms) agreed from both sides' heart-beat headers.
-
-    Per the spec, each direction is off when either side says 0, else the
-    larger of what one can send and the other wants.
-    """
-    server_send, server_want = parse_heart_beat(server_header)
-    client_send, client_want = client
-    send = 0 if not client_send or not server_want else max(client_send, server_want)
-    receive = 0 if not client_want or not server_send else max(client_want, server_send)
-    return send, receive
-
-
-def parse_heart_beat(header: str | None) -> tuple[int, int]:
-    """The two numbers of a heart-beat header; absent means (0, 0)."""
-    if not header:
-        return 0, 0
-    try:
-        first, second = (int(part) for part in header.split(","))
-    except ValueError:
-        raise FrameError(f"heart-beat header {header!r} is not two numbers") from None
-    if first < 0 or second < 0:
-        raise FrameError(f"heart-beat header {header!r} has a negative number")
-    return first, second
-
-
-def as_frame(message: Message | str | bytes, version: str = DEFAULT_VERSION) -> Frame:
-    """A Frame from a Frame, raw frame text/bytes, or an unpack_frame dict."""
-    if isinstance(message, Frame):
-        return message
-    if isinstance(message, dict):
-        return Frame(message.get("cmd") or message.get("command", ""), message.get("headers"), message.get("body", b""))
-    if isinstance(message, str):
-        message = message.encode("utf-8")
-    if isinstance(message, (bytes, bytearray)):
-        return parse_one(bytes(message), version)
-    raise FrameError(f"cannot read a frame from a {type(message).__name__}")
-
-
-def as_dict(frame: Frame) -> dict[str, Any]:
-    """The classic `{'cmd', 'headers', 'body'}` form, body as text."""
-    return {"cmd": frame.command, "headers": dict(frame.headers), "body": frame.body.decode("utf-8", "surrogateescape")}
-
-
-def parse_one(data: bytes, version: str = DEFAULT_VERSION) -> Frame:
-    """Parse exactly one frame; a missing final NUL is supplied, as the seed did."""
-    if b"\0" not in data:
-        has_body = b"\n\n" in data or b"\n\r\n" in data  # a blank line, LF or CRLF
-        data = data + b"\0" if has_body else data.rstrip(b"\r\n") + b"\n\n\0"
-    parser = FrameParser(version)
-    frames = parser.feed(data)
-    if not frames:
-        raise FrameError("no frame found in the data")
-    return frames[0]
 
 
 class Engine:
@@ -109,7 +54,7 @@ class Engine:
             handler = self.states.get(msg.command)
             return handler(msg) if handler else None
         if not isinstance(msg, dict):
-            msg = as_dict(as_frame(msg, self.version))
+            msg = as_frame(msg, self.version).as_dict()
         handler = self.states.get(msg["cmd"])
         return self._as_text(handler(msg) if handler else None)
 
@@ -132,13 +77,8 @@ class Engine:
 
     def connected(self, msg: Message) -> Frame | str | None:
         """Record session, server, negotiated version and heart-beats; no answer."""
-        frame = as_frame(msg, self.version)
-        headers = frame.headers
-        self.session_id = headers.get("session", "")
-        self.server = headers.get("server", "")
-        if self.negotiate:
-            self.version = check_version(headers.get("version", "1.0"))
-        self.heart_beats = negotiate_heart_beat(self.heart_beat, headers.get("heart-beat"))
+        agreement = agree(as_frame(msg, self.version), self.heart_beat, None if self.negotiate else self.version)
+        self.session_id, self.server, self.version, self.heart_beats = agreement[:4]
         return self._reply(msg, None)
 
     def ack(self, msg: Message) -> Frame | str | None:

@@ -17,12 +17,17 @@ class FrameError(ValueError):
 
     `offset` is the byte offset in the stream where the problem was found
     (None when encoding or building), so a user staring at a capture can
-    go straight to the bad byte.
+    go straight to the bad byte. `frames` holds the frames completed before
+    the fault in the same `FrameParser.feed` call (empty otherwise), so a
+    reader can still deliver them.
     """
+
+    frames: list[Frame]
 
     def __init__(self, message: str, offset: int | None = None) -> None:
         self.reason = message
         self.offset = offset
+        self.frames = []
         if offset is not None:
             message = f"{message} (at byte {offset})"
         super().__init__(message)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, ClassVar
 
 from .errors import FrameError
+from .versions import DEFAULT_VERSION, SPECS, UNESCAPED_COMMANDS, VERSIONS, Spec, check_command, spec
 
-VERSIONS = ("1.0", "1.1", "1.2")
-DEFAULT_VERSION = "1.2"
+__all__ = [
+    "CLIENT_COMMANDS", "COMMANDS", "DEFAULT_VERSION", "MISSING_IN_VERSION", "SERVER_COMMANDS", "UNESCAPED_COMMANDS",
+    "VERSIONS", "Frame", "check_version", "encode_frame", "escape_header",
+]
 
 CLIENT_COMMANDS = frozenset(
     {
@@ -17,21 +21,15 @@ CLIENT_COMMANDS = frozenset(
 )
 SERVER_COMMANDS = frozenset({"CONNECTED", "MESSAGE", "RECEIPT", "ERROR"})
 COMMANDS = CLIENT_COMMANDS | SERVER_COMMANDS
-#: Commands that a given version does not define.
-MISSING_IN_VERSION = {"1.0": frozenset({"STOMP", "NACK"}), "1.1": frozenset(), "1.2": frozenset()}
-#: The spec forbids escaping in these: their headers predate version negotiation.
-UNESCAPED_COMMANDS = frozenset({"CONNECT", "CONNECTED"})
+#: Commands that a given version does not define (from stomper.versions).
+MISSING_IN_VERSION = {name: version.missing_commands for name, version in SPECS.items()}
 
-_ESCAPES_11 = {"\\": "\\\\", "\n": "\\n", ":": "\\c"}
-_ESCAPES_12 = {**_ESCAPES_11, "\r": "\\r"}
-_ESCAPE_TABLES = {"1.1": str.maketrans(_ESCAPES_11), "1.2": str.maketrans(_ESCAPES_12)}
+_ESCAPE_TABLES = {name: str.maketrans(dict(version.escapes)) for name, version in SPECS.items() if version.escapes}
 
 
 def check_version(version: str) -> str:
     """Return `version` if it is one stomper speaks, else raise FrameError."""
-    if version not in VERSIONS:
-        raise FrameError(f"unknown STOMP version {version!r}: expected one of 1.0, 1.1, 1.2")
-    return version
+    return spec(version).name
 
 
 class Frame:
@@ -118,6 +116,10 @@ class Frame:
     # The classic stomper face: `cmd`, `pack()` and `unpack()` speak text in
     # `classic_version`, which the pinned modules stomp_10/11/12 override.
     classic_version = DEFAULT_VERSION
+    #: How `unpack` reads one frame: `(data, version) -> Frame`. The parser
+    #: builds Frames, so this module cannot import it; stomper.classic, which
+    #: owns the classic API, installs its reader here when the package loads.
+    read_one: ClassVar[Callable[[bytes, str], Frame]]
 
     @property
     def cmd(self) -> str:
@@ -133,16 +135,18 @@ class Frame:
 
     def unpack(self, message: str | bytes) -> dict:
         """Read one frame into this object; return it as a classic dict."""
-        from .engine import as_dict, parse_one
-
         if not message:
             raise FrameError(f"nothing to unpack in {message!r}")
         if isinstance(message, str):
             message = message.encode("utf-8", "surrogateescape")
-        frame = parse_one(message, self.classic_version)
+        frame = self.read_one(message, self.classic_version)
         self._command, self.headers, self.repeated_headers = frame.command, frame.headers, frame.repeated_headers
         self._body = frame.body
-        return as_dict(frame)
+        return frame.as_dict()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The classic `{'cmd', 'headers', 'body'}` form, body as text."""
+        return {"cmd": self._command, "headers": dict(self.headers), "body": self._body.decode("utf-8", "surrogateescape")}
 
     def encode(self, version: str = DEFAULT_VERSION, content_length: bool | None = None) -> bytes:
         """The frame as wire bytes for `version`.
@@ -162,7 +166,7 @@ class Frame:
         if not command:
             raise FrameError("a frame needs a command")
         if command in MISSING_IN_VERSION[version]:
-            raise FrameError(f"STOMP {version} has no {command} command")
+            check_command(command, version)
         headers, repeated, body = self.headers, self.repeated_headers, self._body
         count = len(headers) + len(repeated)
         try:
@@ -206,9 +210,9 @@ def escape_header(text: str, version: str) -> str:
     return text.translate(table) if table else text
 
 
-def _check_unescaped(command: str, name: str, value: str, version: str) -> None:
+def _check_unescaped(command: str, name: str, value: str, rules: Spec) -> None:
     """Refuse what cannot be written without escapes (1.0, CONNECT, CONNECTED)."""
-    why = f"in STOMP {version}" if version == "1.0" else f"in a {command} frame"
+    why = f"in a {command} frame" if rules.escapes_headers else f"in STOMP {rules.name}"
     if ":" in name:
         raise FrameError(f"header name {name!r} contains ':', which cannot be written {why}")
     if "\n" in name or "\n" in value:
@@ -217,15 +221,16 @@ def _check_unescaped(command: str, name: str, value: str, version: str) -> None:
         raise FrameError(f"header {name!r} ends with a carriage return, which cannot be written {why}")
 
 
-def _encode_header(command: str, name: str, value: str, version: str) -> str:
+def _encode_header(command: str, name: str, value: str, rules: Spec) -> str:
     if not name:
         raise FrameError("a header name cannot be empty")
-    if version == "1.1" and ("\r" in name or "\r" in value):
-        raise FrameError(f"header {name!r} contains a carriage return, which STOMP 1.1 cannot escape")
-    if version == "1.0" or command in UNESCAPED_COMMANDS:
-        _check_unescaped(command, name, value, version)
+    escapes = rules.escapes
+    if escapes and "\r" not in escapes and ("\r" in name or "\r" in value):
+        raise FrameError(f"header {name!r} contains a carriage return, which STOMP {rules.name} cannot escape")
+    if not escapes or command in UNESCAPED_COMMANDS:
+        _check_unescaped(command, name, value, rules)
         return f"{name}:{value}\n"
-    return f"{escape_header(name, version)}:{escape_header(value, version)}\n"
+    return f"{escape_header(name, rules.name)}:{escape_header(value, rules.name)}\n"
 
 
 def _content_length_header(frame: Frame, content_length: bool | None) -> str:
@@ -242,8 +247,8 @@ def _content_length_header(frame: Frame, content_length: bool | None) -> str:
 
 def _escaped_header_block(frame: Frame, version: str) -> str:
     """Header lines for `version`, escaping (or refusing) what needs it."""
-    command = frame.command
-    return "".join(_encode_header(command, str(name), str(value), version) for name, value in frame.header_items())
+    command, rules = frame.command, spec(version)
+    return "".join(_encode_header(command, str(name), str(value), rules) for name, value in frame.header_items())
 
 
 #: The same as `Frame.encode`, as a function.

@@ -8,26 +8,13 @@ and later need subscription ids, only SEND, MESSAGE and ERROR carry a body).
 
 from __future__ import annotations
 
-from .frame import MISSING_IN_VERSION, Frame
+from .frame import Frame
+from .versions import SPECS, spec
 
-_ACK_HEADERS = {"1.0": ("message-id",), "1.1": ("message-id", "subscription"), "1.2": ("id",)}
-_CONNECT_HEADERS = {"1.0": (), "1.1": ("accept-version", "host"), "1.2": ("accept-version", "host")}
-_SINCE_11 = {"1.0": (), "1.1": ("id",), "1.2": ("id",)}
-#: Headers each version requires, per command.
+#: Headers each version requires, per command: REQUIRED_HEADERS[command][version].
 REQUIRED_HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
-    "CONNECT": _CONNECT_HEADERS,
-    "STOMP": _CONNECT_HEADERS,
-    "CONNECTED": {"1.0": (), "1.1": ("version",), "1.2": ("version",)},
-    "SEND": {version: ("destination",) for version in _ACK_HEADERS},
-    "SUBSCRIBE": {version: ("destination", *ids) for version, ids in _SINCE_11.items()},
-    "UNSUBSCRIBE": _SINCE_11,
-    "ACK": _ACK_HEADERS,
-    "NACK": _ACK_HEADERS,
-    "BEGIN": {version: ("transaction",) for version in _ACK_HEADERS},
-    "COMMIT": {version: ("transaction",) for version in _ACK_HEADERS},
-    "ABORT": {version: ("transaction",) for version in _ACK_HEADERS},
-    "MESSAGE": {version: ("destination", "message-id", *(("subscription",) if version != "1.0" else ())) for version in _ACK_HEADERS},
-    "RECEIPT": {version: ("receipt-id",) for version in _ACK_HEADERS},
+    command: {name: version.required_headers[command] for name, version in SPECS.items()}
+    for command in SPECS["1.2"].required_headers
 }
 #: Only these frames may carry a body.
 BODY_COMMANDS = frozenset({"SEND", "MESSAGE", "ERROR"})
@@ -35,11 +22,11 @@ BODY_COMMANDS = frozenset({"SEND", "MESSAGE", "ERROR"})
 
 def version_problem(frame: Frame, version: str) -> str | None:
     """What STOMP `version` forbids or requires that `frame` gets wrong, or None."""
-    command = frame.command
-    if command in MISSING_IN_VERSION[version]:
+    command, rules = frame.command, spec(version)
+    if command in rules.missing_commands:
         return f"STOMP {version} has no {command} command"
-    missing = [name for name in REQUIRED_HEADERS.get(command, {}).get(version, ()) if name not in frame.headers]
-    if command == "UNSUBSCRIBE" and version == "1.0" and not ({"id", "destination"} & frame.headers.keys()):
+    missing = [name for name in rules.required_headers.get(command, ()) if name not in frame.headers]
+    if command == "UNSUBSCRIBE" and not rules.needs_subscription_id and not ({"id", "destination"} & frame.headers.keys()):
         missing = ["id or destination"]
     if missing:
         return f"{command} needs {', '.join(missing)} in STOMP {version}"

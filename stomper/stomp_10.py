@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from . import classic, engine, frame
+from . import classic
 from .classic import NULL, VALID_COMMANDS
 from .engine import NO_RESPONSE_NEEDED
 from .errors import FrameError
+from .pinned import pinned_engine, pinned_frame
 
 VERSION = "1.0"
 NO_REPONSE_NEEDED = NO_RESPONSE_NEEDED
-
-
-class Frame(frame.Frame):
-    """A Frame whose pack() and unpack() speak STOMP 1.0."""
-
-    __slots__ = ()
-    classic_version = VERSION
-
-
-class Engine(engine.Engine):
-    """An Engine that answers in STOMP 1.0 whatever CONNECTED says."""
-
-    negotiate = False
-
-    def __init__(self, testing: bool = False) -> None:
-        super().__init__(testing, version=VERSION)
+Frame = pinned_frame(VERSION)
+Engine = pinned_engine(VERSION)
 
 
 def unpack_frame(message: str | bytes) -> dict:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from .classic import NULL, VALID_COMMANDS, face
+from .classic import NULL, VALID_COMMANDS
 from .engine import NO_RESPONSE_NEEDED
 from .errors import FrameError
+from .pinned import face
 
 NO_REPONSE_NEEDED = NO_RESPONSE_NEEDED
 VERSION = "1.2"

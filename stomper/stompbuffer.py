@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from .engine import as_dict
 from .frame import DEFAULT_VERSION
 from .parser import FrameParser
 
@@ -49,7 +48,7 @@ class StompBuffer:
         frame = self._ready.popleft()
         if not self._ready:
             self._ready_bytes = 0
-        return as_dict(frame)
+        return frame.as_dict()
 
     def syncBuffer(self) -> None:  # noqa: N802 - classic name
         """Nothing to do: the parser never leaves the buffer out of step."""

@@ -6,6 +6,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 
 import pytest
 
@@ -268,3 +269,46 @@ def test_batch_publish_then_receipt(conn, queue):
         conn.send(queue, b"end", receipt=True, timeout=WAIT)  # the receipt wait writes out the batch first
     bodies = [conn.receive(timeout=WAIT).body for _ in range(1001)]
     assert bodies == [b"%d" % n for n in range(1000)] + [b"end"]
+
+
+def test_an_empty_file_body_sends_an_empty_body(conn, queue, tmp_path):
+    path = tmp_path / "empty.bin"
+    path.write_bytes(b"")
+    with open(path, "rb") as stream:
+        assert roundtrip(conn, queue, stream).body == b""
+
+
+def test_a_file_whose_size_the_system_reports_as_0_is_read(conn, queue):
+    """Files under /proc have st_size 0 but content: they are read, not given to sendfile."""
+    with open("/proc/self/cmdline", "rb") as stream:
+        expected = stream.read()
+        stream.seek(0)
+        message = roundtrip(conn, queue, stream)
+    assert expected and message.body == expected
+
+
+def test_connect_headers_are_sent_and_take_effect_on_activemq(broker):
+    """ActiveMQ refuses a second connection with the same client-id: proof that the header reached it."""
+    client_id = f"stomper-test-{uuid.uuid4()}"
+    sent = []
+    first = broker.connection(connect_headers={"client-id": client_id}, on_frame=lambda frame, way: sent.append(frame))
+    with first:
+        assert sent[0].command == "CONNECT" and sent[0].headers["client-id"] == client_id
+        if broker.name == "activemq":
+            with pytest.raises(BrokerError, match="already connected"):
+                broker.connection(connect_headers={"client-id": client_id}).connect()
+        else:
+            with broker.connection(connect_headers={"client-id": client_id}) as second:
+                assert second.connected
+
+
+def test_unacknowledged_messages_are_tracked_until_acked(conn, queue):
+    sub_id = conn.subscribe(queue, ack="client-individual", receipt=True, timeout=WAIT)
+    conn.send(queue, b"one")
+    conn.send(queue, b"two", receipt=True, timeout=WAIT)
+    first, second = conn.receive(timeout=WAIT), conn.receive(timeout=WAIT)
+    assert [message.body for message in conn.unacknowledged(sub_id)] == [b"one", b"two"]
+    conn.ack(second, receipt=True, timeout=WAIT)
+    assert conn.unacknowledged() == [first]
+    conn.ack(first, receipt=True, timeout=WAIT)
+    assert conn.unacknowledged() == []

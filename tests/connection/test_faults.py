@@ -9,6 +9,7 @@ import pytest
 
 from stomper.connection import BrokerError, ConnectFailed, Connection, ConnectionLost
 from stomper.parser import FrameParser
+from stomper.session import MAX_HEART_BEAT_MS
 
 from .fakepeer import CONNECTED, FakePeer
 
@@ -280,3 +281,20 @@ def test_plain_send_bytes_are_the_core_encoding():
         conn.close()
     expected = b"".join(commands.send(d, b, c, t).encode("1.2") for d, b, c, t in cases)
     assert peer.data().split(b"\0", 1)[1].startswith(expected)
+
+
+def test_a_broker_heart_beat_beyond_a_timer_is_clamped_and_noted():
+    """heart-beat:3000000000,... once gave "internal error": poll cannot wait that long."""
+    connected = b"CONNECTED\nversion:1.2\nheart-beat:3000000000,3000000000\n\n\0"
+    with FakePeer([("send", MESSAGE), ("hold",)], connected=connected) as peer:
+        conn = connect(peer, heart_beat=(10000, 10000))
+        try:
+            assert conn.heart_beats == (MAX_HEART_BEAT_MS, MAX_HEART_BEAT_MS)
+            assert conn.notes == [
+                f"the broker's heart-beat '3000000000,3000000000' is beyond {MAX_HEART_BEAT_MS} ms;"
+                f" using {MAX_HEART_BEAT_MS},{MAX_HEART_BEAT_MS}"
+            ]
+            assert conn.receive(timeout=10).body == b"hello"
+            assert conn.receive(timeout=0.2) is None and conn.connected
+        finally:
+            conn.close()

@@ -1,0 +1,241 @@
+"""Byte streams to a broker: TCP and TLS, behind one small interface.
+
+A transport moves bytes and nothing else: it knows neither STOMP nor
+sessions, so the session and the connection work the same over any of
+them. Every transport offers:
+
+    transport = TcpTransport.open(endpoint, timeout, tls)   # ConnectFailed-worthy OSError on failure
+    transport.read(timeout)    # bytes; b"" when the peer closed; None when nothing came in time
+    transport.write(data)      # all of it, blocking
+    transport.sendfile(stream, size)  # exactly `size` bytes of a binary file, zero-copy where possible
+    transport.pending()        # whether a read would find data now (without reading)
+    transport.wake()           # make a read blocked in another thread return (b"" or an error)
+    transport.close()
+
+`open_transport(endpoint, ...)` picks the class from `TRANSPORTS` by
+`transport_name(endpoint)`. A new kind of stream (WebSocket over the same
+blocking socket, say) is one more class with these six methods and one
+more entry in `TRANSPORTS`; the session and the connection do not change.
+`describe(error, endpoint, timeout)` words why opening failed, in one line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import select
+import socket
+import ssl
+import time
+from typing import BinaryIO, ClassVar, Protocol
+
+from .url import Endpoint
+
+#: Bytes asked of the socket per read: large reads keep the per-wake-up cost low.
+RECV_SIZE = 256 * 1024
+#: Chunk size when a file body has to be copied through user space.
+FILE_CHUNK = 1024 * 1024
+#: The longest single poll, in ms; a longer wait simply polls again (poll takes a C int).
+MAX_POLL_MS = 24 * 3600 * 1000
+
+
+class TlsSettings:
+    """How to verify the broker and present a client certificate over TLS; builds its context once."""
+
+    def __init__(self, ca_file: str | None = None, cert_file: str | None = None, key_file: str | None = None, verify: bool = True) -> None:
+        self.ca_file, self.cert_file, self.key_file, self.verify = ca_file, cert_file, key_file, verify
+        self._context: ssl.SSLContext | None = None
+
+    def context(self) -> ssl.SSLContext:
+        """A client context: verification on (system CAs or `ca_file`) unless `verify` is False."""
+        if self._context is None:
+            self._context = self._new_context()
+        return self._context
+
+    def _new_context(self) -> ssl.SSLContext:
+        if self.verify:
+            context = ssl.create_default_context(cafile=self.ca_file)
+        else:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        if self.cert_file:
+            context.load_cert_chain(self.cert_file, self.key_file)
+        return context
+
+
+class Transport(Protocol):
+    """What the connection needs of a byte stream."""
+
+    name: ClassVar[str]
+
+    def read(self, timeout: float | None) -> bytes | None: ...
+
+    def write(self, data: bytes) -> None: ...
+
+    def sendfile(self, stream: BinaryIO, size: int) -> None: ...
+
+    def pending(self) -> bool: ...
+
+    def wake(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _poll_ms(timeout: float | None) -> float | None:
+    return None if timeout is None else min(max(timeout * 1000, 0), MAX_POLL_MS)
+
+
+def _connect_socket(endpoint: Endpoint, timeout: float) -> socket.socket:
+    sock = socket.create_connection((endpoint.host, endpoint.port), timeout=timeout)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def copy_file(write, stream: BinaryIO, size: int) -> None:
+    """Write exactly `size` bytes of `stream` through `write`, in chunks (for streams sendfile cannot serve)."""
+    buffer = bytearray(min(FILE_CHUNK, max(size, 1)))
+    view = memoryview(buffer)
+    left = size
+    while left:
+        count = stream.readinto(view[: min(left, len(buffer))]) if hasattr(stream, "readinto") else None
+        if count is None:
+            chunk = stream.read(min(left, len(buffer)))
+            count = len(chunk)
+            view[:count] = chunk
+        if not count:
+            raise ValueError(f"the file ended after {size - left} of {size} bytes")
+        write(view[:count])
+        left -= count
+
+
+class TcpTransport:
+    """A plain TCP socket, blocking, read through poll so that reads can time out."""
+
+    name: ClassVar[str] = "tcp"
+
+    def __init__(self, sock: socket.socket) -> None:
+        sock.settimeout(None)
+        self.sock = sock
+        self._poll = select.poll()
+        self._poll.register(sock.fileno(), select.POLLIN)
+        self._data_waiting = False  # the last read filled the buffer: more is probably there
+
+    @classmethod
+    def open(cls, endpoint: Endpoint, timeout: float, tls: TlsSettings) -> TcpTransport:
+        return cls(_connect_socket(endpoint, timeout))
+
+    def read(self, timeout: float | None) -> bytes | None:
+        # Try the socket first only when the last read found data waiting: a
+        # reader that keeps up with the broker would otherwise pay a failed
+        # recv (and its exception) before every poll.
+        try:
+            if not self._data_waiting and not self._poll.poll(_poll_ms(timeout)):
+                return None
+            data = self.sock.recv(RECV_SIZE, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            self._data_waiting = False
+            return self.read(timeout)
+        self._data_waiting = len(data) == RECV_SIZE
+        return data
+
+    def write(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def sendfile(self, stream: BinaryIO, size: int) -> None:
+        """Zero-copy from a real file; a stream without a file descriptor is copied."""
+        if not size:
+            return
+        try:
+            stream.fileno()
+        except (OSError, AttributeError, ValueError):
+            copy_file(self.sock.sendall, stream, size)
+            return
+        sent = self.sock.sendfile(stream, stream.tell(), size)
+        if sent != size:
+            raise ValueError(f"the file ended after {sent} of {size} bytes")
+
+    def pending(self) -> bool:
+        return bool(self._poll.poll(0))
+
+    def wake(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class TlsTransport(TcpTransport):
+    """TCP with TLS: reads must first drain what the TLS layer already decrypted; no zero-copy sendfile."""
+
+    name: ClassVar[str] = "tls"
+    sock: ssl.SSLSocket
+
+    @classmethod
+    def open(cls, endpoint: Endpoint, timeout: float, tls: TlsSettings) -> TlsTransport:
+        deadline = time.monotonic() + timeout
+        sock = _connect_socket(endpoint, timeout)
+        try:
+            sock.settimeout(max(deadline - time.monotonic(), 0.001))  # the handshake gets what is left
+            return cls(tls.context().wrap_socket(sock, server_hostname=endpoint.host))
+        except BaseException:
+            sock.close()
+            raise
+
+    def read(self, timeout: float | None) -> bytes | None:
+        sock = self.sock
+        if sock.pending():
+            return sock.recv(RECV_SIZE)
+        if not self._poll.poll(_poll_ms(timeout)):
+            return None
+        try:
+            return sock.recv(RECV_SIZE)
+        except ssl.SSLWantReadError:
+            return None
+
+    def sendfile(self, stream: BinaryIO, size: int) -> None:
+        copy_file(self.sock.sendall, stream, size)
+
+    def pending(self) -> bool:
+        return bool(self.sock.pending()) or super().pending()
+
+
+#: Transport classes by name; `transport_name` says which one an endpoint uses.
+TRANSPORTS: dict[str, type[TcpTransport]] = {TcpTransport.name: TcpTransport, TlsTransport.name: TlsTransport}
+
+
+def transport_name(endpoint: Endpoint) -> str:
+    """Which transport serves `endpoint` (its URL scheme decided it)."""
+    return TlsTransport.name if endpoint.tls else TcpTransport.name
+
+
+def open_transport(endpoint: Endpoint, timeout: float, tls: TlsSettings) -> Transport:
+    """A connected stream to `endpoint`, within `timeout` seconds; raises OSError (see `describe`)."""
+    return TRANSPORTS[transport_name(endpoint)].open(endpoint, timeout, tls)
+
+
+def describe(error: BaseException, endpoint: Endpoint, timeout: float) -> str:
+    """One clear line for why connecting failed."""
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return f"TLS certificate verification failed: {error.verify_message or error.reason}"
+    if isinstance(error, ssl.SSLError):
+        return f"TLS handshake failed: {getattr(error, 'reason', None) or error}"  # only OpenSSL's own errors have a reason
+    if isinstance(error, socket.gaierror):
+        return f"cannot resolve host {endpoint.host!r}: {error.strerror}"
+    if isinstance(error, TimeoutError | socket.timeout):
+        return f"timed out after {timeout:g} s"
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(error, ConnectionError) and not error.strerror:
+        return "the broker closed the connection during the handshake"
+    if isinstance(error, OSError):
+        return (error.strerror or str(error)).lower() if error.errno != errno.ECONNREFUSED else "connection refused"
+    return str(error)
+
+
+def reason(error: BaseException) -> str:
+    """A lower-case phrase for an error while the connection was up (reading or writing)."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror.lower()
+    return str(error) or type(error).__name__
