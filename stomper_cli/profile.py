@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import click
 
+from .options import config_option
 from .profiles import ProfileError, config_path, load_profiles, shown
-
-config_option = click.option("--config", "config", metavar="FILE", envvar="STOMPER_CONFIG",
-                             help="Config file. [env STOMPER_CONFIG; default $XDG_CONFIG_HOME/stomper/config.toml]")
 
 
 def _profiles(config: str | None) -> tuple[dict, object]:
