@@ -42,6 +42,7 @@ from stomper.settings import (
     MAX_SECONDS,
     MIN_CONNECT_TIMEOUT,
     ConnectionSettings,
+    check_connect_headers,
     check_seconds,
     parse_heart_beat,
 )
@@ -212,8 +213,6 @@ _CONNECTION_NAMES = (
 
 def _settings_from(given: dict[str, Any]) -> ConnectionSettings:
     """The one ConnectionSettings for the options given (prompting for the passcode if asked); a bad value is a usage error."""
-    if given["client_id"] is not None and any(name == CLIENT_ID_HEADER for name, _ in given["connect_headers"]):
-        raise click.UsageError("--client-id ID is short for --connect-header client-id:ID: give one of them")
     passcode = given["passcode"]
     if given["ask_passcode"]:
         passcode = click.prompt("Passcode", hide_input=True, err=True, default="", show_default=False)
@@ -224,6 +223,16 @@ def _settings_from(given: dict[str, Any]) -> ConnectionSettings:
             cert_file=given["cert_file"], key_file=given["key_file"], verify=not given["insecure"],
             connect_headers=given["connect_headers"], client_id=given["client_id"],
         )
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _check_connect_headers(given: dict[str, Any]) -> None:
+    """Refuse the command line's own CONNECT headers before a profile adds any, so a refusal blames the right place."""
+    if given["client_id"] is not None and any(name == CLIENT_ID_HEADER for name, _ in given["connect_headers"]):
+        raise click.UsageError("--client-id ID is short for --connect-header client-id:ID: give one of them")
+    try:
+        check_connect_headers(given["connect_headers"], given["client_id"])
     except ValueError as error:
         raise click.UsageError(str(error)) from None
 
@@ -240,6 +249,7 @@ def connection_options(function: Callable) -> Callable:
         from .profiles import apply_profile  # here, not at the top: only commands that connect read the config file
 
         ctx = click.get_current_context()
+        _check_connect_headers(kwargs)
         apply_profile(ctx, kwargs, kwargs.pop("profile"), kwargs.pop("config"))
         ctx.obj = _settings_from({name: kwargs.pop(name) for name in _CONNECTION_NAMES})
         kwargs["conn_params"] = ctx.obj

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 import click
 from click.core import ParameterSource
 
-from stomper.settings import CLIENT_ID_HEADER
+from stomper.settings import CLIENT_ID_HEADER, check_connect_headers
 from stomper.url import MASK
 
 #: Profile keys and the command-line parameters they stand in for.
@@ -173,6 +173,11 @@ def apply_profile(ctx: click.Context, values: dict[str, Any], name: str | None, 
             values[parameter] = unset[parameter].process_value(ctx, value)
         except click.BadParameter as error:
             raise click.UsageError(f"profile {chosen!r} in {path}: {KEY_OF[parameter]}: {error.message}") from None
+    if profile.keys() & {"connect_headers", "client_id"}:
+        try:
+            check_connect_headers(values["connect_headers"], values["client_id"])
+        except ValueError as error:
+            raise click.UsageError(f"profile {chosen!r} in {path}: {error}") from None
 
 
 def _drop_client_id(profile: dict[str, Any]) -> None:
