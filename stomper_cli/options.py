@@ -1,6 +1,6 @@
 """Options shared by several commands, the number types every option uses, and the one way to open a Connection.
 
-For every command that talks to a broker (send, subscribe, repl):
+For every command that talks to a broker (send, subscribe, repl, request, reply, bench):
 
     @click.command()
     @connection_options
@@ -10,10 +10,13 @@ For every command that talks to a broker (send, subscribe, repl):
 
 `connection_options` adds --url (several for failover; env STOMPER_URL),
 --login/--passcode (env STOMPER_LOGIN/STOMPER_PASSCODE), --ask-passcode,
---vhost, --stomp-version, --heart-beat, --connect-timeout and the TLS
-options. Their values are parsed by the library (stomper.url,
-stomper.settings) into one `stomper.settings.ConnectionSettings`, kept as
-the command's `ctx.obj` and handed to the command as `conn_params`.
+--vhost, --stomp-version, --heart-beat, --connect-timeout, the TLS
+options, --connect-header/--client-id, and --profile/--config, which fill
+in what the command line and the environment did not give from a profile
+of the config file (stomper_cli.profiles). Their values are parsed by the
+library (stomper.url, stomper.settings) into one
+`stomper.settings.ConnectionSettings`, kept as the command's `ctx.obj` and
+handed to the command as `conn_params`.
 `open_connection(params=None, on_frame=None)` builds (but does not connect)
 the `stomper.connection.Connection`; use it as a context manager to connect.
 
@@ -21,8 +24,9 @@ Numbers: `Seconds(min, max)`, `Milliseconds(min, max)` and `HeartBeat()` are
 Click types that refuse NaN, infinity and values outside their range with
 exit 2; every numeric option uses one of them (or click.IntRange for counts).
 
-The connection module is imported only inside `open_connection`, so
-commands that do not connect never load it.
+The connection module is imported only inside `open_connection`, and the
+config code only when a connecting command runs, so commands that do not
+connect never load them.
 """
 
 from __future__ import annotations
