@@ -15,7 +15,7 @@ import click
 
 from stomper import __version__
 
-from .errors import classify, mask
+from .errors import classify, mask, nearest
 
 SUBCOMMANDS = {
     "pack": "stomper_cli.pack:pack",
@@ -57,6 +57,42 @@ def get_settings() -> Settings:
     return found or Settings()
 
 
+COLOR_CHOICES = ("auto", "always", "never")
+COLOR_HELP = "Colour output: auto is on for terminals and off in pipes or when NO_COLOR is set."
+VERBOSE_HELP = "Say more: frames sent and received, error details (passcodes masked)."
+DEBUG_HELP = "Like --verbose, and show a Python traceback on errors."
+
+
+def _set_late_global(ctx: click.Context, param: click.Parameter, value: str | bool | None) -> None:
+    """A group option given after the subcommand's name: it sets the same Settings as before it."""
+    settings = ctx.find_object(Settings)
+    if settings is None or value is None or value is False:
+        return
+    if param.name == "color":
+        settings.color = str(value)
+    else:
+        settings.verbose = True
+        settings.debug = settings.debug or param.name == "debug"
+
+
+def _late_global_options() -> list[click.Option]:
+    """The group's -v, --debug and --color, for the subcommands (eager: they decide how any later error is reported)."""
+    late = {"expose_value": False, "is_eager": True, "callback": _set_late_global}
+    return [
+        click.Option(["--color"], type=click.Choice(COLOR_CHOICES), help=COLOR_HELP, **late),
+        click.Option(["-v", "--verbose"], is_flag=True, help=VERBOSE_HELP, **late),
+        click.Option(["--debug"], is_flag=True, help=DEBUG_HELP, **late),
+    ]
+
+
+def accept_global_options(command: click.Command) -> None:
+    """Let `command` (and a group's subcommands) take the global options too: `stomper send -v ...` = `stomper -v send ...`."""
+    taken = {name for param in command.params for name in (*param.opts, *param.secondary_opts)}
+    command.params.extend(option for option in _late_global_options() if not taken & {*option.opts, *option.secondary_opts})
+    for subcommand in getattr(command, "commands", {}).values():
+        accept_global_options(subcommand)
+
+
 class StomperGroup(click.Group):
     """A group that imports each subcommand on first use and maps every failure to an exit code."""
 
@@ -71,8 +107,37 @@ class StomperGroup(click.Group):
             return None
         module_name, _, attribute = target.partition(":")
         command = getattr(importlib.import_module(module_name), attribute)
+        accept_global_options(command)
         self.commands[cmd_name] = command
         return command
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Parse the group's options; a subcommand's option put before the subcommand says where it goes."""
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as error:
+            misplaced = self._misplaced_option(ctx, args, error.option_name)
+            if misplaced is not None:
+                raise misplaced from None
+            raise
+
+    def _misplaced_option(self, ctx: click.Context, args: list[str], option: str) -> click.UsageError | None:
+        """`--url goes after the command: stomper send --url ...` when the named subcommand has `option`; else None."""
+        name = next((arg for arg in args if arg in SUBCOMMANDS or arg in self.commands), None)
+        command = self.get_command(ctx, name) if name is not None else None
+        if command is None or not any(option in (*param.opts, *param.secondary_opts) for param in command.params):
+            return None
+        return click.UsageError(f"{option} goes after the command: stomper {name} {option} ...", ctx)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        """Find the subcommand; a mistyped name is answered with the nearest one."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as error:
+            suggestion = nearest(args[0], self.list_commands(ctx)) if args and not args[0].startswith("-") else None
+            if suggestion is not None:
+                error.message = f"{error.message} Did you mean {suggestion}?"
+            raise
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
         """Run; report any failure as one line on stderr (a traceback only with --debug).
@@ -125,18 +190,14 @@ def report(error: BaseException, settings: Settings | None = None) -> int:
 
 @click.group(cls=StomperGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES_HELP)
 @click.version_option(__version__, "-V", "--version", prog_name="stomper")
-@click.option(
-    "--color",
-    type=click.Choice(["auto", "always", "never"]),
-    default="auto",
-    show_default=True,
-    help="Colour output: auto is on for terminals and off in pipes or when NO_COLOR is set.",
-)
-@click.option("-v", "--verbose", is_flag=True, help="Say more: frames sent and received, error details (passcodes masked).")
-@click.option("--debug", is_flag=True, help="Like --verbose, and show a Python traceback on errors.")
+@click.option("--color", type=click.Choice(COLOR_CHOICES), default="auto", show_default=True, help=COLOR_HELP)
+@click.option("-v", "--verbose", is_flag=True, help=VERBOSE_HELP)
+@click.option("--debug", is_flag=True, help=DEBUG_HELP)
 @click.pass_context
 def cli(ctx: click.Context, color: str, verbose: bool, debug: bool) -> None:
     """stomper: craft, inspect, send and receive STOMP frames.
+
+    The options here (--color, -v, --debug) may also follow the command's name.
 
     \b
     stomper pack SEND -H destination:/queue/a --body hi | stomper unpack

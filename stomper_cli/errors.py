@@ -16,6 +16,9 @@ userinfo of URLs quoted in a message (Click quotes what the user typed).
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 from stomper.errors import BrokerError, ConnectFailed, FrameError, StompError
 from stomper.url import MASK as MASK  # the one mask string, for render.py and the REPL
 from stomper.url import mask_urls_in
@@ -30,6 +33,12 @@ EXIT_TIMEOUT = 4
 def mask(text: str) -> str:
     """`text` with the passcode of every URL in it replaced by MASK; every other word is kept as it is."""
     return mask_urls_in(text)
+
+
+def nearest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice closest to a mistyped `word` (for "did you mean ...?"), or None when none is close."""
+    close = difflib.get_close_matches(word, sorted(choices), n=1)
+    return close[0] if close else None
 
 
 class CliError(Exception):

@@ -1,6 +1,6 @@
 """Options shared by several commands, the number types every option uses, and the one way to open a Connection.
 
-For every command that talks to a broker (send, subscribe, repl):
+For every command that talks to a broker (send, subscribe, repl, request, reply, bench):
 
     @click.command()
     @connection_options
@@ -10,10 +10,13 @@ For every command that talks to a broker (send, subscribe, repl):
 
 `connection_options` adds --url (several for failover; env STOMPER_URL),
 --login/--passcode (env STOMPER_LOGIN/STOMPER_PASSCODE), --ask-passcode,
---vhost, --stomp-version, --heart-beat, --connect-timeout and the TLS
-options. Their values are parsed by the library (stomper.url,
-stomper.settings) into one `stomper.settings.ConnectionSettings`, kept as
-the command's `ctx.obj` and handed to the command as `conn_params`.
+--vhost, --stomp-version, --heart-beat, --connect-timeout, the TLS
+options, --connect-header/--client-id, and --profile/--config, which fill
+in what the command line and the environment did not give from a profile
+of the config file (stomper_cli.profiles). Their values are parsed by the
+library (stomper.url, stomper.settings) into one
+`stomper.settings.ConnectionSettings`, kept as the command's `ctx.obj` and
+handed to the command as `conn_params`.
 `open_connection(params=None, on_frame=None)` builds (but does not connect)
 the `stomper.connection.Connection`; use it as a context manager to connect.
 
@@ -21,8 +24,9 @@ Numbers: `Seconds(min, max)`, `Milliseconds(min, max)` and `HeartBeat()` are
 Click types that refuse NaN, infinity and values outside their range with
 exit 2; every numeric option uses one of them (or click.IntRange for counts).
 
-The connection module is imported only inside `open_connection`, so
-commands that do not connect never load it.
+The connection module is imported only inside `open_connection`, and the
+config code only when a connecting command runs, so commands that do not
+connect never load them.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from typing import Any
 import click
 
 from stomper.settings import (
+    CLIENT_ID_HEADER,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_URL,
     MAX_HEART_BEAT,
@@ -41,6 +46,7 @@ from stomper.settings import (
     MAX_SECONDS,
     MIN_CONNECT_TIMEOUT,
     ConnectionSettings,
+    check_connect_headers,
     check_seconds,
     parse_heart_beat,
 )
@@ -49,16 +55,16 @@ from stomper.url import URL_FORM, parse_url, scheme_names
 VERSION_CHOICES = ("1.0", "1.1", "1.2")
 
 
-def parse_header(text: str) -> tuple[str, str]:
+def parse_header(text: str, option: str = "'-H' / '--header'") -> tuple[str, str]:
     """'name:value' -> (name, value); the value may itself contain ':'."""
     name, colon, value = text.partition(":")
     if not colon or not name:
-        raise click.BadParameter(f"{text!r} is not name:value", param_hint="'-H' / '--header'")
+        raise click.BadParameter(f"{text!r} is not name:value", param_hint=option)
     return name, value
 
 
 def _headers_callback(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[tuple[str, str]]:
-    return [parse_header(value) for value in values]
+    return [parse_header(value, param.get_error_hint(ctx)) for value in values]
 
 
 header_option = click.option(
@@ -138,10 +144,10 @@ class HeartBeat(click.ParamType):
     name = "heart-beat"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[int, int]:
-        if isinstance(value, tuple):
-            return value
+        """'CX,CY' from the command line, or [CX, CY] from a profile: both are checked as the same text."""
+        text = ",".join(map(str, value)) if isinstance(value, tuple | list) else str(value)
         try:
-            return parse_heart_beat(value)
+            return parse_heart_beat(text)
         except ValueError as error:
             self.fail(str(error), param, ctx)
 
@@ -161,6 +167,11 @@ def _urls_callback(ctx: click.Context, param: click.Parameter, values: tuple[str
             raise click.BadParameter(str(error), ctx=ctx, param=param) from None
     return values or (DEFAULT_URL,)
 
+
+config_option = click.option(
+    "--config", metavar="FILE", envvar="STOMPER_CONFIG",
+    help="The config file of the profiles. [env STOMPER_CONFIG; default $XDG_CONFIG_HOME/stomper/config.toml]",
+)
 
 _CONNECTION_OPTIONS = [
     click.option(
@@ -188,10 +199,19 @@ _CONNECTION_OPTIONS = [
     click.option("--cert-file", type=click.Path(exists=True, dir_okay=False), help="Client certificate (TLS)."),
     click.option("--key-file", type=click.Path(exists=True, dir_okay=False), help="Client certificate's key (TLS)."),
     click.option("--insecure", is_flag=True, help="Do not verify the broker's certificate (TLS)."),
+    click.option(
+        "--connect-header", "connect_headers", multiple=True, metavar="NAME:VALUE", callback=_headers_callback,
+        help="Add a header to CONNECT (repeatable); not one the connection sets (accept-version, host, login, passcode, heart-beat).",
+    ),
+    click.option("--client-id", metavar="ID", help="The client-id CONNECT header (durable subscriptions on ActiveMQ)."),
+    click.option("--profile", metavar="NAME", envvar="STOMPER_PROFILE",
+                 help="Take the connection settings this command line does not give from profile NAME of the config file. "
+                      "[env STOMPER_PROFILE; default: the profile named default]"),
+    config_option,
 ]
 _CONNECTION_NAMES = (
     "urls", "login", "passcode", "ask_passcode", "vhost", "stomp_version", "heart_beat", "connect_timeout",
-    "ca_file", "cert_file", "key_file", "insecure",
+    "ca_file", "cert_file", "key_file", "insecure", "connect_headers", "client_id",
 )
 
 
@@ -205,7 +225,18 @@ def _settings_from(given: dict[str, Any]) -> ConnectionSettings:
             urls=given["urls"], login=given["login"], passcode=passcode, vhost=given["vhost"], version=given["stomp_version"],
             heart_beat=given["heart_beat"], connect_timeout=given["connect_timeout"], ca_file=given["ca_file"],
             cert_file=given["cert_file"], key_file=given["key_file"], verify=not given["insecure"],
+            connect_headers=given["connect_headers"], client_id=given["client_id"],
         )
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _check_connect_headers(given: dict[str, Any]) -> None:
+    """Refuse the command line's own CONNECT headers before a profile adds any, so a refusal blames the right place."""
+    if given["client_id"] is not None and any(name == CLIENT_ID_HEADER for name, _ in given["connect_headers"]):
+        raise click.UsageError("--client-id ID is short for --connect-header client-id:ID: give one of them")
+    try:
+        check_connect_headers(given["connect_headers"], given["client_id"])
     except ValueError as error:
         raise click.UsageError(str(error)) from None
 
@@ -219,7 +250,11 @@ def connection_options(function: Callable) -> Callable:
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from .profiles import apply_profile  # here, not at the top: only commands that connect read the config file
+
         ctx = click.get_current_context()
+        _check_connect_headers(kwargs)
+        apply_profile(ctx, kwargs, kwargs.pop("profile"), kwargs.pop("config"))
         ctx.obj = _settings_from({name: kwargs.pop(name) for name in _CONNECTION_NAMES})
         kwargs["conn_params"] = ctx.obj
         return function(*args, **kwargs)

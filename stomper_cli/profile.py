@@ -1,16 +1,22 @@
-"""`stomper profile list|show NAME`: the connection profiles of the config file, passcodes masked."""
+"""`stomper profile list|show NAME`: the connection profiles of the config file, passcodes masked.
+
+The config code (stomper_cli.profiles) is imported when a subcommand runs,
+not with this module: `stomper --help` loads this module to list it.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import click
 
-from .profiles import ProfileError, config_path, load_profiles, shown
-
-config_option = click.option("--config", "config", metavar="FILE", envvar="STOMPER_CONFIG",
-                             help="Config file. [env STOMPER_CONFIG; default $XDG_CONFIG_HOME/stomper/config.toml]")
+from .options import config_option
 
 
-def _profiles(config: str | None) -> tuple[dict, object]:
+def _profiles(config: str | None) -> tuple[dict[str, dict[str, Any]], Path]:
+    from .profiles import ProfileError, config_path, load_profiles
+
     path = config_path(config)
     try:
         return load_profiles(path, required=config is not None), path
@@ -39,6 +45,8 @@ def list_profiles(config: str | None) -> None:
 @config_option
 def show_profile(name: str, config: str | None) -> None:
     """Show the settings of profile NAME (the passcode masked)."""
+    from .profiles import shown
+
     profiles, path = _profiles(config)
     if name not in profiles:
         raise click.UsageError(f"no profile {name!r} in {path} (profiles: {', '.join(sorted(profiles)) or 'none'})")

@@ -26,16 +26,23 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import click
+from click.core import ParameterSource
+
+from stomper.settings import CLIENT_ID_HEADER, check_connect_headers
+from stomper.url import MASK
+
 #: Profile keys and the command-line parameters they stand in for.
 KEYS = {
     "url": "urls", "login": "login", "passcode": "passcode", "vhost": "vhost", "stomp_version": "stomp_version",
     "heart_beat": "heart_beat", "connect_timeout": "connect_timeout", "ca_file": "ca_file", "cert_file": "cert_file",
     "key_file": "key_file", "insecure": "insecure", "connect_header": "connect_headers", "client_id": "client_id",
-    "max_frame_size": "max_frame_size", "receipt_timeout": "receipt_timeout",
+    "receipt_timeout": "receipt_timeout",
 }
+#: Profile keys by the parameter they stand in for, to name a bad value the way the file spells it.
+KEY_OF = {parameter: key for key, parameter in KEYS.items()}
 #: Keys that say where the passcode comes from instead of holding it.
 SECRET_SOURCES = ("passcode_env", "passcode_command")
-MASK = "***"
 
 
 class ProfileError(ValueError):
@@ -94,33 +101,91 @@ def _check_permissions(path: Path, profiles: dict[str, dict[str, Any]]) -> None:
                            f"run chmod 600 {shlex.quote(str(path))}")
 
 
-def select_profile(profiles: dict[str, dict[str, Any]], name: str | None, path: Path) -> dict[str, Any]:
-    """The profile named `name` (or STOMPER_PROFILE, or `default` when present), as parameter name -> value."""
-    chosen = name or os.environ.get("STOMPER_PROFILE")
-    if chosen is None:
-        chosen = "default" if "default" in profiles else None
-    if chosen is None:
-        return {}
-    if chosen not in profiles:
+def chosen_name(profiles: dict[str, dict[str, Any]], name: str | None, path: Path) -> str | None:
+    """The profile to use: `name`, else STOMPER_PROFILE, else `default` when the file has one (None: no profile)."""
+    chosen = name or os.environ.get("STOMPER_PROFILE") or ("default" if "default" in profiles else None)
+    if chosen is not None and chosen not in profiles:
         known = ", ".join(sorted(profiles)) or "none"
         raise ProfileError(f"no profile {chosen!r} in {path} (profiles: {known})")
-    return resolve(profiles[chosen], chosen)
+    return chosen
 
 
-def resolve(profile: dict[str, Any], name: str) -> dict[str, Any]:
-    """Parameter name -> value, with the passcode fetched from its source."""
-    values = {KEYS[key]: value for key, value in profile.items() if key in KEYS}
-    if "passcode_env" in profile:
-        variable = profile["passcode_env"]
-        if variable not in os.environ:
-            raise ProfileError(f"profile {name!r}: environment variable {variable} (passcode_env) is not set")
-        values["passcode"] = os.environ[variable]
-    elif "passcode_command" in profile:
-        values["passcode"] = _run_passcode_command(profile["passcode_command"], name)
+def select_profile(profiles: dict[str, dict[str, Any]], name: str | None, path: Path) -> dict[str, Any]:
+    """The profile named `name` (or STOMPER_PROFILE, or `default` when present), as parameter name -> value."""
+    chosen = chosen_name(profiles, name, path)
+    return {} if chosen is None else resolve(profiles[chosen], chosen)
+
+
+def resolve(profile: dict[str, Any], name: str, wanted: set[str] | None = None) -> dict[str, Any]:
+    """Parameter name -> value, with the passcode fetched from its source.
+
+    Only the parameters in `wanted` (all when None): a secret store is not
+    asked for a passcode the command line already gave.
+    """
+    values = {KEYS[key]: value for key, value in profile.items() if key in KEYS and (wanted is None or KEYS[key] in wanted)}
+    if wanted is None or "passcode" in wanted:
+        secret = _secret(profile, name)
+        if secret is not None:
+            values["passcode"] = secret
     for key in ("urls", "connect_headers"):
         if isinstance(values.get(key), str):
             values[key] = [values[key]]
     return values
+
+
+def _secret(profile: dict[str, Any], name: str) -> str | None:
+    """The passcode from passcode_env or passcode_command (None when the profile names neither)."""
+    if "passcode_env" in profile:
+        variable = profile["passcode_env"]
+        if variable not in os.environ:
+            raise ProfileError(f"profile {name!r}: environment variable {variable} (passcode_env) is not set")
+        return os.environ[variable]
+    if "passcode_command" in profile:
+        return _run_passcode_command(profile["passcode_command"], name)
+    return None
+
+
+def apply_profile(ctx: click.Context, values: dict[str, Any], name: str | None, config: str | None) -> None:
+    """Fill `values` (the command's parameters) from the chosen profile wherever the command line and the environment gave nothing.
+
+    Precedence: command-line option > environment variable > profile >
+    built-in default, decided by Click's record of where each value came
+    from. A profile's value goes through the option's own type and checks,
+    so a bad one is the same usage error, naming the profile and its key.
+    A client id given on the command line (as --client-id or as a client-id
+    connect header) replaces the profile's, whichever way that is spelled.
+    """
+    path = config_path(config)
+    unset = {param.name: param for param in ctx.command.params
+             if param.name in values and ctx.get_parameter_source(param.name) in (ParameterSource.DEFAULT, None)}
+    if values.get("ask_passcode"):
+        unset.pop("passcode", None)
+    try:
+        profiles = load_profiles(path, required=config is not None)
+        chosen = chosen_name(profiles, name, path)
+        profile = {} if chosen is None else resolve(profiles[chosen], chosen, set(unset))
+    except ProfileError as error:
+        raise click.UsageError(str(error)) from None
+    if values.get("client_id") is not None or any(header == CLIENT_ID_HEADER for header, _ in values.get("connect_headers", ())):
+        _drop_client_id(profile)
+    for parameter, value in profile.items():
+        try:
+            values[parameter] = unset[parameter].process_value(ctx, value)
+        except click.BadParameter as error:
+            raise click.UsageError(f"profile {chosen!r} in {path}: {KEY_OF[parameter]}: {error.message}") from None
+    if profile.keys() & {"connect_headers", "client_id"}:
+        try:
+            check_connect_headers(values["connect_headers"], values["client_id"])
+        except ValueError as error:
+            raise click.UsageError(f"profile {chosen!r} in {path}: {error}") from None
+
+
+def _drop_client_id(profile: dict[str, Any]) -> None:
+    """Remove the profile's client id in both its spellings (client_id, a client-id connect header)."""
+    profile.pop("client_id", None)
+    if isinstance(profile.get("connect_headers"), list):
+        profile["connect_headers"] = [header for header in profile["connect_headers"]
+                                      if not (isinstance(header, str) and header.partition(":")[0] == CLIENT_ID_HEADER)]
 
 
 def _run_passcode_command(command: str, name: str) -> str:

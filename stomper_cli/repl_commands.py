@@ -21,6 +21,7 @@ from stomper.commands import ACK_MODES, next_id
 from stomper.errors import ReceiptTimeout
 from stomper.rules import version_problem
 
+from .errors import nearest
 from .options import Seconds, header_option
 from .repl_session import Entry, ReplError, Session
 
@@ -56,7 +57,9 @@ def command(name: str, **attrs):
 def lookup(name: str) -> click.Command:
     found = COMMANDS.get(ALIASES.get(name, name))
     if found is None:
-        raise click.UsageError(f"unknown command {name!r} (type `help` for the list)")
+        suggestion = nearest(name, [*COMMANDS, *ALIASES])
+        hint = f", did you mean {suggestion}?" if suggestion else ""
+        raise click.UsageError(f"unknown command {name!r}{hint} (type `help` for the list)")
     return found
 
 

@@ -20,7 +20,8 @@ from stomper_cli.app import Settings, cli
 LOADED_AT_EXIT = """
 import atexit, sys
 def report():
-    heavy = sorted(name for name in sys.modules if name.split('.')[0] in ('rich', 'prompt_toolkit') or name == 'stomper.connection')
+    heavy = sorted(name for name in sys.modules if name.split('.')[0] in ('rich', 'prompt_toolkit', 'tomllib')
+                   or name in ('stomper.connection', 'stomper_cli.profiles'))
     sys.__stderr__.write('HEAVY=' + ','.join(heavy) + '\\n')
 atexit.register(report)
 from stomper_cli.app import main
@@ -32,7 +33,7 @@ main(sys.argv[1:])
     "args",
     [["pack", "SEND", "-H", "destination:/q", "--body", "x"], ["unpack", "--json"], ["unpack"], ["pack", "--json"], ["--help"]],
 )
-def test_pack_and_unpack_do_not_import_rich_or_the_connection(args):
+def test_pack_and_unpack_do_not_import_rich_the_connection_or_the_config_code(args):
     stdin = Frame("SEND", {"destination": "/q"}, b"x").encode() if args[0] == "unpack" else b'{"command": "SEND"}\n'
     result = subprocess.run([sys.executable, "-c", LOADED_AT_EXIT, *args], input=stdin, capture_output=True)
     assert result.returncode == 0, result.stderr
