@@ -36,11 +36,13 @@ from .frame import DEFAULT_VERSION, Frame
 from .parser import DEFAULT_MAX_FRAME_SIZE, FrameParser
 from .versions import STOMP_10, VERSIONS, spec
 
-#: The largest heart-beat interval, in ms (about 11.6 days). A broker that
-#: asks for more is clamped to it, since twice it must still fit a timer.
-MAX_HEART_BEAT_MS = 1_000_000_000
-#: The largest timeout, in seconds, any wait of the connection accepts (the same span).
-MAX_TIMEOUT = MAX_HEART_BEAT_MS // 1000
+#: The longest span a timer is given: 2**31 - 1 ms, about 24.8 days (what poll() takes).
+MAX_TIMER_MS = 2**31 - 1
+#: The largest heart-beat interval, in ms (about 12.4 days). A broker that
+#: asks for more is clamped to it, since twice it (the silence allowed) must still fit a timer.
+MAX_HEART_BEAT_MS = MAX_TIMER_MS // 2
+#: The largest timeout, in whole seconds, any wait of the connection accepts.
+MAX_TIMEOUT = MAX_TIMER_MS // 1000
 #: The broker is declared gone after this many of its agreed heart-beat intervals of silence.
 SILENCE_FACTOR = 2.0
 #: A heart-beat EOL is due when nothing was written for this fraction of the agreed interval.

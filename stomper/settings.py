@@ -26,17 +26,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .frame import VERSIONS
+from .session import MAX_HEART_BEAT_MS, MAX_TIMEOUT, MAX_TIMER_MS
 from .url import Endpoint, parse_url
 
 DEFAULT_URL = "stomp://localhost:61613"
 DEFAULT_HEART_BEAT = (10000, 10000)
 DEFAULT_CONNECT_TIMEOUT = 10.0
-#: The largest number of milliseconds any timer is given: 2**31 - 1, about 24.8 days.
-MAX_MILLISECONDS = 2**31 - 1
-#: The largest number of seconds any timeout may be (MAX_MILLISECONDS in whole seconds).
-MAX_SECONDS = float(MAX_MILLISECONDS // 1000)
-#: The largest heart-beat: a connection waits twice the broker's interval before calling it gone.
-MAX_HEART_BEAT = MAX_MILLISECONDS // 2
+#: The limits are the session's own, so that what the options accept the connection takes.
+MAX_MILLISECONDS = MAX_TIMER_MS
+MAX_SECONDS = float(MAX_TIMEOUT)
+MAX_HEART_BEAT = MAX_HEART_BEAT_MS
 MIN_CONNECT_TIMEOUT = 0.1
 #: CONNECT headers the connection writes itself, and the setting each comes from.
 CONNECTION_SET_HEADERS = {"accept-version": "version", "host": "vhost", "login": "login", "passcode": "passcode", "heart-beat": "heart_beat"}
