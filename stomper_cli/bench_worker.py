@@ -22,7 +22,7 @@ loss and duplicate counts.
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import signal
 import threading
 import time
@@ -106,9 +106,7 @@ def run_client(plan: Plan, client: Client, shared: Shared) -> None:
 
 def _connect(plan: Plan, client: Client):
     """A connection with the run's options, to the client's own URL list."""
-    own = copy.copy(plan.params)
-    own.urls = list(client.urls)
-    return open_connection(own)
+    return open_connection(dataclasses.replace(plan.params, urls=tuple(client.urls)))
 
 
 def publish(plan: Plan, client: Client, shared: Shared) -> dict[str, Any]:
