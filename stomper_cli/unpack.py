@@ -11,7 +11,7 @@ from stomper.rules import version_problem
 
 from .app import get_settings
 from .errors import InputError
-from .options import stomp_version_option
+from .options import max_frame_size_option, stomp_version_option
 from .render import FrameWriter
 
 CHUNK = 64 * 1024
@@ -38,7 +38,8 @@ EXAMPLES = """Examples:
 @click.option("--strict", is_flag=True, help="Also fail on what the STOMP version forbids or requires (e.g. SEND without destination).")
 @stomp_version_option("1.2", "Parse with this version's rules (escaping, CRLF).")
 @click.option("--show-passcode", is_flag=True, help="Do not mask passcode headers (e.g. to re-pack a captured CONNECT).")
-def unpack(file: IO[bytes], as_json: bool, strict: bool, stomp_version: str, show_passcode: bool) -> None:
+@max_frame_size_option
+def unpack(file: IO[bytes], as_json: bool, strict: bool, stomp_version: str, show_passcode: bool, max_frame_size: int) -> None:
     """Show every frame of a raw STOMP stream read from FILE (default stdin).
 
     On a terminal: Rich rendering. Into a pipe: plain text, or JSON Lines with
@@ -46,7 +47,7 @@ def unpack(file: IO[bytes], as_json: bool, strict: bool, stomp_version: str, sho
     offset go to stderr and the exit code is 1.
     """
     writer = FrameWriter("json" if as_json else "pretty", get_settings().color, show_secrets=show_passcode)
-    parser = FrameParser(stomp_version)
+    parser = FrameParser(stomp_version, max_frame_size=max_frame_size)
     count = 0
 
     def emit(frames: list[Frame]) -> None:
