@@ -225,7 +225,7 @@ from collections.abc import Iterator  # noqa: E402
 from stomper.errors import FrameTooLarge, ReceiptTimeout, StompError  # noqa: E402
 from stomper.parser import DEFAULT_MAX_FRAME_SIZE  # noqa: E402
 
-from .errors import EXIT_ERROR, CliError, classify, mask  # noqa: E402
+from .errors import EXIT_CONNECTION, EXIT_ERROR, CliError, classify, mask  # noqa: E402
 
 DEFAULT_RECEIPT_TIMEOUT = 30.0
 #: The longest a command waits for the DISCONNECT receipt once its work is over.
@@ -236,7 +236,7 @@ _SIZE_UNITS = {
     "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9,
     "ki": 2**10, "kib": 2**10, "mi": 2**20, "mib": 2**20, "gi": 2**30, "gib": 2**30,
 }
-_SHOWN_UNITS = (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10), ("GB", 10**9), ("MB", 10**6), ("kB", 10**3))
+_SHOWN_UNITS = (("GiB", 2**30), ("GB", 10**9), ("MiB", 2**20), ("MB", 10**6), ("KiB", 2**10), ("kB", 10**3))  # largest first
 
 
 def format_size(size: int) -> str:
@@ -332,8 +332,7 @@ def failure(error: BaseException, note: str | None = None, receipt_timeout: floa
         shown = f"{size} bytes" if size is not None else f"more than {limit} bytes"
         code, message, detail = EXIT_ERROR, f"frame of {shown} exceeds --max-frame-size ({format_size(limit)})", None
     elif isinstance(error, ReceiptTimeout) and receipt_timeout is not None:
-        code, _, detail = classify(error)
-        message = f"no receipt for {receipt_timeout:g} s"
+        code, message, detail = EXIT_CONNECTION, f"no receipt for {receipt_timeout:g} s", None
     else:
         code, message, detail = classify(error)
     return Failure(code, f"{message}; {note}" if note else message, detail)

@@ -68,7 +68,10 @@ class Interruptions:
     message it would leave half a line (or half a frame) in the output, or
     a written message unacknowledged (delivered twice). Inside `held()` the
     interrupt waits until the message is written and acknowledged;
-    elsewhere (waiting for a message) it takes effect at once.
+    elsewhere (waiting for a message) it takes effect at once. SIGINT is
+    also blocked for this thread while held: a signal that interrupts a
+    blocked write to a full pipe makes Python's buffered write return early
+    with the rest of the message unwritten.
     """
 
     def __init__(self) -> None:
@@ -85,6 +88,7 @@ class Interruptions:
     def __exit__(self, *exc: object) -> None:
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
 
     def _interrupt(self, signum: int, frame: Any) -> None:
         if self.holding:
@@ -94,10 +98,15 @@ class Interruptions:
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
+        if self._previous is None:
+            yield
+            return
         self.holding = True
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             yield
         finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a SIGINT that waited is handled now
             self.holding = False
             if self.pending:
                 raise KeyboardInterrupt
