@@ -329,7 +329,8 @@ def failure(error: BaseException, note: str | None = None, receipt_timeout: floa
     oversize = too_large(error)
     if oversize is not None:
         size, limit = oversize
-        shown = f"{size} bytes" if size is not None else f"more than {limit} bytes"
+        # A content-length too long to read is known only as "over the limit".
+        shown = f"{size} bytes" if size is not None and size > limit else f"more than {limit} bytes"
         code, message, detail = EXIT_ERROR, f"frame of {shown} exceeds --max-frame-size ({format_size(limit)})", None
     elif isinstance(error, ReceiptTimeout) and receipt_timeout is not None:
         code, message, detail = EXIT_CONNECTION, f"no receipt for {receipt_timeout:g} s", None
