@@ -206,14 +206,18 @@ def send(destination: str, body: str | None, body_file: Any, lines: bool, header
     refuse_own_headers(headers, own_headers(content_type))
     bodies = message_bodies(body, body_file, lines)
     show_progress = lines and sys.stderr.isatty() and not settings.verbose
-    # Once receipts confirmed everything, the DISCONNECT receipt is a courtesy: wait briefly. Without
-    # receipts it is the only sign that the broker had the messages: wait as for any receipt.
-    wait = exit_wait(receipt_timeout) if receipt else receipt_timeout
+    # On the way out the DISCONNECT receipt is awaited briefly: once receipts confirmed everything it is a
+    # courtesy, and after a failure it changes nothing. Without receipts it is the only sign that the broker
+    # had the messages: it is awaited as any receipt.
+    wait = exit_wait(receipt_timeout)
     with broker_session(conn_params, max_frame_size, wait, on_frame=frame_logger(settings.verbose)) as conn:
         sender = PipelinedSender(conn, destination, headers, content_type, None, receipt, batch, receipt_timeout)
         try:
             send_all(conn, sender, bodies, transaction, receipt, show_progress)
-            end_session(conn, wait, f"all {sender.sent} messages were confirmed" if receipt else None)
+            if receipt:
+                end_session(conn, wait, f"all {sender.sent} messages were confirmed")
+            else:
+                end_session(conn, receipt_timeout, None)
         except KeyboardInterrupt:
             raise Failure(EXIT_INTERRUPTED, "; ".join(filter(None, ["interrupted", sender.progress()]))) from None
         except Exception as error:
