@@ -1,13 +1,14 @@
-"""Ctrl-C, the documented way to stop `stomper subscribe`, on RabbitMQ and ActiveMQ.
+"""Ctrl-C, the documented way to stop `stomper subscribe`, and Ctrl-C on `stomper send`, on RabbitMQ and ActiveMQ.
 
-The subscriber is a real process sent SIGINT once its first output shows
-that it is running (never after a sleep).
+The command is a real process sent SIGINT once its output shows that it
+got where the test wants it (never after a sleep).
 """
 
 from __future__ import annotations
 
 import os
 import pty
+import re
 import signal
 import subprocess
 
@@ -22,11 +23,11 @@ def send_lines(broker, queue: str, lines: bytes) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def start(broker, queue: str, *args: str, stderr=subprocess.PIPE) -> subprocess.Popen:
+def start(broker, queue: str, *args: str, stderr=subprocess.PIPE, command: tuple[str, ...] = ("subscribe",), stdin=None) -> subprocess.Popen:
     """`stomper subscribe` with SIGINT handled as in a shell's foreground job (not ignored as in a background one)."""
     env = {name: value for name, value in os.environ.items() if name not in OPTION_ENV}
     return subprocess.Popen(
-        [*STOMPER, "subscribe", "--url", broker.url, queue, *args], stdout=subprocess.PIPE, stderr=stderr, env=env,
+        [*STOMPER, *command, "--url", broker.url, queue, *args], stdin=stdin, stdout=subprocess.PIPE, stderr=stderr, env=env,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
@@ -84,3 +85,20 @@ def test_ctrl_c_while_a_message_is_written_leaves_it_whole_and_acknowledged(brok
     # ...and acknowledged: it is not delivered again.
     again = run("subscribe", "--url", broker.url, queue, "--body-only", "--timeout", "2")
     assert again.returncode == 0 and again.stdout == b"", again.stderr
+
+
+def test_ctrl_c_on_send_says_how_far_it_got_without_a_blank_line(broker, queue):
+    sender = start(broker, queue, "--lines", "--batch", "1", command=("--verbose", "send"), stdin=subprocess.PIPE)
+    sender.stdin.write(b"".join(b"m%d\n" % number for number in range(8)))
+    sender.stdin.flush()  # and kept open: the command waits for more lines
+    receipts = 0
+    while receipts < 2:  # confirmed messages: what the error line must count
+        line = sender.stderr.readline()
+        assert line, "send ended early"
+        receipts += line.startswith(b"<<< RECEIPT")
+    sender.send_signal(signal.SIGINT)
+    _, rest = sender.communicate(timeout=60)
+    assert sender.returncode == 130
+    lines = rest.decode().split("\n")
+    assert lines[-1] == "" and "" not in lines[:-1], rest  # no blank line, before the error line or anywhere
+    assert re.fullmatch(r"stomper: error: interrupted; confirmed \d+ of \d+ messages", lines[-2]), lines[-2]
