@@ -12,6 +12,8 @@ from typing import IO, Any
 
 import click
 
+from stomper.errors import StompError
+
 from .app import EXIT_CODES_HELP, get_settings
 from .options import (
     ConnectionParams,
@@ -97,7 +99,19 @@ class PipelinedSender:
         self.confirmed = covered
 
     def progress(self) -> str | None:
-        """'confirmed N of M messages' once a receipt has come, so that a user can resume after a failure; else None."""
+        """After a failure: 'confirmed N of M messages' once a receipt has come, so that a user can resume; else None.
+
+        Receipts that arrived but were not waited for yet (the failure came
+        first) count too: the connection keeps them, and looking costs no wait.
+        """
+        try:
+            while self.pending:
+                receipt_id, covered = self.pending[0]
+                self.conn.wait_receipt(receipt_id, 0)
+                self.pending.popleft()
+                self.confirmed = covered
+        except StompError:
+            pass  # the first receipt that has not come: what follows is not confirmed either
         return f"confirmed {self.confirmed} of {self.attempted} messages" if self.confirmed else None
 
 
