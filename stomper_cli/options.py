@@ -339,6 +339,11 @@ def failure(error: BaseException, note: str | None = None, receipt_timeout: floa
     return Failure(code, f"{message}; {note}" if note else message, detail)
 
 
+def plural(count: int, noun: str) -> str:
+    """'1 message', '2 messages'."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def warn(message: str) -> None:
     """One `stomper: warning:` line on stderr (passcode masked)."""
     sys.stderr.write(mask(f"stomper: warning: {message}") + "\n")

@@ -26,6 +26,7 @@ from .options import (
     frame_logger,
     header_option,
     max_frame_size_option,
+    plural,
     receipt_timeout_option,
     refuse_own_headers,
 )
@@ -229,7 +230,7 @@ def send(destination: str, body: str | None, body_file: Any, lines: bool, header
         try:
             send_all(conn, sender, bodies, transaction, receipt, show_progress)
             if receipt:
-                end_session(conn, wait, f"all {sender.sent} messages were confirmed")
+                end_session(conn, wait, f"{plural(sender.sent, 'message')} sent and confirmed")
             else:
                 end_session(conn, receipt_timeout, None)
         except KeyboardInterrupt:

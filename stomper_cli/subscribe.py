@@ -26,6 +26,7 @@ from .options import (
     frame_logger,
     header_option,
     max_frame_size_option,
+    plural,
     receipt_timeout_option,
     refuse_own_headers,
 )
@@ -110,10 +111,6 @@ class Interruptions:
             self.holding = False
             if self.pending:
                 raise KeyboardInterrupt
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 @click.command(epilog="""Output formats: pretty (Rich; plain text in a pipe), json (one object per line), body (each body and a newline),
