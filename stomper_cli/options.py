@@ -299,3 +299,197 @@ def frame_logger(verbose: bool) -> Callable | None:
         sys.stderr.flush()
 
     return log
+
+
+# --- limits and waits of the commands that send and receive frames (send, subscribe, unpack, repl) ---
+#
+# --max-frame-size (a ByteSize: 64MiB, 1k, 1048576) bounds every frame a command
+# receives or reads; a frame over it is reported by `failure` or the option's
+# own wrapper as "frame of N bytes exceeds --max-frame-size (64 MiB)", exit 1.
+# --receipt-timeout bounds every receipt wait. `broker_session` connects and, on
+# every way out, waits for the DISCONNECT receipt no longer than `exit_wait`.
+
+import contextlib  # noqa: E402 - this block is kept apart from the rest of the module on purpose
+import math  # noqa: E402
+import re  # noqa: E402
+import sys  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+
+from stomper.errors import FrameTooLarge, ReceiptTimeout, StompError  # noqa: E402
+from stomper.parser import DEFAULT_MAX_FRAME_SIZE  # noqa: E402
+
+from .errors import EXIT_CONNECTION, EXIT_ERROR, CliError, classify, mask  # noqa: E402
+
+DEFAULT_RECEIPT_TIMEOUT = 30.0
+#: The longest a command waits for the DISCONNECT receipt once its work is over.
+EXIT_DISCONNECT_WAIT = 2.0
+
+_SIZE_UNITS = {
+    "": 1, "b": 1,
+    "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9,
+    "ki": 2**10, "kib": 2**10, "mi": 2**20, "mib": 2**20, "gi": 2**30, "gib": 2**30,
+}
+_SHOWN_UNITS = (("GiB", 2**30), ("GB", 10**9), ("MiB", 2**20), ("MB", 10**6), ("KiB", 2**10), ("kB", 10**3))  # largest first
+
+
+def format_size(size: int) -> str:
+    """`size` in the largest unit that divides it exactly ("64 MiB", "1 kB", "1500 bytes")."""
+    for unit, factor in _SHOWN_UNITS:
+        if size % factor == 0:
+            return f"{size // factor} {unit}"
+    return f"{size} bytes"
+
+
+class ByteSize(click.ParamType):
+    """A positive number of bytes: 1048576, 1k (1000), 1KiB (1024), 64MiB, 2GB; units are case-insensitive."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        match = re.fullmatch(r"\s*(\d{1,15})\s*([a-zA-Z]*)\s*", str(value))
+        factor = _SIZE_UNITS.get(match.group(2).lower()) if match else None
+        if factor is None or int(match.group(1)) == 0:
+            self.fail(f"{value!r} is not a size such as 1048576, 512k, 64MiB or 1GB (at least 1 byte)", param, ctx)
+        return int(match.group(1)) * factor
+
+
+def _finite_seconds(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    if not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a number of seconds", ctx=ctx, param=param)
+    return value
+
+
+receipt_timeout_option = click.option(
+    "--receipt-timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_RECEIPT_TIMEOUT, show_default=True,
+    callback=_finite_seconds, metavar="SECONDS", help="Give up (exit 3) when the broker has not confirmed within this.",
+)
+
+
+def max_frame_size_option(function: Callable) -> Callable:
+    """Decorator: --max-frame-size SIZE, passed on as `max_frame_size`; a frame over it fails with the one message that says so."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except Exception as error:
+            if isinstance(error, Failure) or too_large(error) is None:
+                raise
+            raise failure(error) from error
+
+    return click.option(
+        "--max-frame-size", type=ByteSize(), default=format_size(DEFAULT_MAX_FRAME_SIZE).replace(" ", ""), show_default=True, metavar="SIZE",
+        help="Refuse (exit 1) a frame larger than this: 1048576, 512k, 64MiB...",
+    )(wrapper)
+
+
+def too_large(error: BaseException) -> tuple[int | None, int] | None:
+    """(size or None, limit) when `error` or what it came from is a frame over the size limit, else None.
+
+    The parser raises FrameTooLarge; a connection reports it as a lost
+    connection, which carries it as its cause or, failing that, in its text.
+    """
+    seen: BaseException | None = error
+    for _ in range(10):
+        if seen is None:
+            break
+        if isinstance(seen, FrameTooLarge):
+            return seen.size, seen.limit
+        seen = seen.__cause__ or seen.__context__
+    found = re.search(r"(?:content-length (\d+)|frame(?: header)?) exceeds the frame size limit of (\d+) bytes", str(error))
+    if found is None or isinstance(error, CliError):
+        return None
+    return (int(found.group(1)) if found.group(1) else None), int(found.group(2))
+
+
+class Failure(CliError):  # noqa: N818 - reads as what it is
+    """The final report of a failure (see `failure`): exit code and message already decided."""
+
+    def __init__(self, exit_code: int, message: str, detail: str | None = None) -> None:
+        super().__init__(message, detail)
+        self.exit_code = exit_code
+
+
+def failure(error: BaseException, note: str | None = None, receipt_timeout: float | None = None) -> Failure:
+    """`error` as the one line to report, with `note` (e.g. how much was confirmed) after it.
+
+    A frame over --max-frame-size and a receipt that did not come within
+    `receipt_timeout` get their own words; everything else is classified
+    as anywhere else in stomper.
+    """
+    oversize = too_large(error)
+    if oversize is not None:
+        size, limit = oversize
+        # A content-length too long to read is known only as "over the limit".
+        shown = f"{size} bytes" if size is not None and size > limit else f"more than {limit} bytes"
+        code, message, detail = EXIT_ERROR, f"frame of {shown} exceeds --max-frame-size ({format_size(limit)})", None
+    elif isinstance(error, ReceiptTimeout) and receipt_timeout is not None:
+        code, message, detail = EXIT_CONNECTION, f"no receipt for {receipt_timeout:g} s", None
+    else:
+        code, message, detail = classify(error)
+    return Failure(code, f"{message}; {note}" if note else message, detail)
+
+
+def plural(count: int, noun: str) -> str:
+    """'1 message', '2 messages'."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def warn(message: str) -> None:
+    """One `stomper: warning:` line on stderr (passcode masked)."""
+    sys.stderr.write(mask(f"stomper: warning: {message}") + "\n")
+    sys.stderr.flush()
+
+
+def exit_wait(timeout: float | None) -> float:
+    """How long to wait for the DISCONNECT receipt on the way out: short, and never longer than the user's own timeout."""
+    return EXIT_DISCONNECT_WAIT if timeout is None else min(EXIT_DISCONNECT_WAIT, timeout)
+
+
+def end_session(conn: Any, wait: float, done: str | None = "the work was done") -> None:
+    """DISCONNECT, waiting at most `wait` s for the receipt.
+
+    Once the command's work is done (and confirmed), a failure here changes
+    nothing for the user: it is a warning that says what was `done`. With
+    `done` None the failure is raised (the DISCONNECT receipt is then the
+    only confirmation there is). With `wait` 0 the user asked not to wait:
+    DISCONNECT is sent and nothing is expected back.
+    """
+    try:
+        conn.disconnect(wait)
+    except StompError as error:
+        if done is None:
+            raise
+        if wait > 0:
+            warn(f"{failure(error, receipt_timeout=wait).message} while disconnecting ({done})")
+
+
+@contextlib.contextmanager
+def broker_session(params: ConnectionParams, max_frame_size: int, wait: float, on_frame: Callable | None = None) -> Iterator[Any]:
+    """A connected Connection; on the way out DISCONNECT waits at most `wait` s for its receipt.
+
+    On an error the DISCONNECT is best effort and the error stands; after
+    success a DISCONNECT the caller did not do itself is done by
+    `end_session` (a failure there is a warning).
+    """
+    conn = open_connection(params, on_frame=on_frame, max_frame_size=max_frame_size)
+    conn.connect()
+    try:
+        yield conn
+    except BaseException:
+        with contextlib.suppress(StompError, OSError):
+            conn.disconnect(wait)
+        raise
+    end_session(conn, wait)
+
+
+def refuse_own_headers(headers: list[tuple[str, str]], own: dict[str, str]) -> None:
+    """A usage error for a -H header the command sets itself, which would otherwise be silently replaced.
+
+    `own` maps each such header name to what sets it ("--ack", "the DESTINATION argument").
+    """
+    for name, _ in headers:
+        if name in own:
+            raise click.UsageError(f"-H {name}:... is not used: the {name} header is set by {own[name]}")

@@ -2,16 +2,41 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
 
 import click
 
 from stomper.commands import ACK_MODES
+from stomper.errors import StompError
 
 from .app import EXIT_CODES_HELP, get_settings
 from .errors import TimeoutExpired
-from .options import ConnectionParams, Seconds, connection_options, frame_logger, header_option, open_connection
+from .options import (
+    ConnectionParams,
+    Seconds,
+    broker_session,
+    connection_options,
+    end_session,
+    exit_wait,
+    failure,
+    frame_logger,
+    header_option,
+    max_frame_size_option,
+    plural,
+    receipt_timeout_option,
+    refuse_own_headers,
+)
 from .render import FORMATS, FrameWriter, default_format, max_body_option
+
+#: The exit status after Ctrl-C, as a shell reports a process ended by SIGINT.
+EXIT_INTERRUPTED = 130
+#: The headers `subscribe` sets itself, and what sets them: given with -H they would be replaced.
+OWN_HEADERS = {"destination": "the DESTINATION argument", "id": "--id", "ack": "--ack", "receipt": "stomper, to confirm the subscription"}
 
 
 def choose_format(fmt: str | None, as_json: bool, body_only: bool, raw: bool) -> str:
@@ -38,6 +63,57 @@ def wire_ack_mode(ack: str, count: int | None, version: str) -> str:
     return ack
 
 
+class Interruptions:
+    """Ctrl-C, held back while a message is written and acknowledged.
+
+    Ctrl-C is how a user ends `subscribe`. Taken in the middle of writing a
+    message it would leave half a line (or half a frame) in the output, or
+    a written message unacknowledged (delivered twice). Inside `held()` the
+    interrupt waits until the message is written and acknowledged;
+    elsewhere (waiting for a message) it takes effect at once. SIGINT is
+    also blocked for this thread while held: a signal that interrupts a
+    blocked write to a full pipe makes Python's buffered write return early
+    with the rest of the message unwritten.
+    """
+
+    def __init__(self) -> None:
+        self.holding = False
+        self.pending = False
+        self._previous: Any = None
+
+    def __enter__(self) -> Interruptions:
+        # Not where Ctrl-C cannot be caught (another thread) or was meant to be ignored (nohup, a background job).
+        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+            self._previous = signal.signal(signal.SIGINT, self._interrupt)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+    def _interrupt(self, signum: int, frame: Any) -> None:
+        if self.holding:
+            self.pending = True
+        else:
+            raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        if self._previous is None:
+            yield
+            return
+        self.holding = True
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a SIGINT that waited is handled now
+            self.holding = False
+            if self.pending:
+                raise KeyboardInterrupt
+
+
 @click.command(epilog="""Output formats: pretty (Rich; plain text in a pipe), json (one object per line), body (each body and a newline),
 raw (wire frames, for `stomper unpack`). Default: pretty on a terminal, json in a pipe.
 
@@ -48,41 +124,62 @@ Examples:
   stomper subscribe /queue/a --raw | stomper unpack
   stomper subscribe /queue/jobs --ack client-individual --body-only > jobs.txt
 
+Ctrl-C ends it with exit status 130 (on a terminal, saying how many messages were received).
+
 """ + EXIT_CODES_HELP)
 @click.argument("destinations", metavar="DESTINATION...", nargs=-1, required=True)
 @click.option("--ack", type=click.Choice(ACK_MODES), default="auto", show_default=True,
               help="Acknowledgement mode; in client modes a message is acked only after it was written and flushed.")
+@click.option("--id", "subscription_id", metavar="ID", help="The subscription id (one DESTINATION only; default: generated).")
 @click.option("-n", "--count", type=click.IntRange(min=1), help="Exit after N messages.")
 @click.option("--timeout", type=Seconds(), metavar="SECONDS",
               help="Stop after SECONDS (0 to 2147483) without a message: exit 4 if --count was not reached, else 0.")
+@receipt_timeout_option
 @header_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Output format.")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--body-only", is_flag=True, help="Same as --format body.")
 @click.option("--raw", is_flag=True, help="Same as --format raw.")
 @max_body_option
+@max_frame_size_option
 @connection_options
-def subscribe(destinations: tuple[str, ...], ack: str, count: int | None, timeout: float | None, headers: list[tuple[str, str]],
-              fmt: str | None, as_json: bool, body_only: bool, raw: bool, max_body: int | None, conn_params: ConnectionParams) -> None:
+def subscribe(destinations: tuple[str, ...], ack: str, subscription_id: str | None, count: int | None, timeout: float | None,
+              receipt_timeout: float, headers: list[tuple[str, str]], fmt: str | None, as_json: bool, body_only: bool, raw: bool,
+              max_body: int | None, max_frame_size: int, conn_params: ConnectionParams) -> None:
     """Subscribe to each DESTINATION and write the messages to stdout.
 
     -H adds subscription headers (selector, prefetch-count, ...).
     """
     settings = get_settings()
+    refuse_own_headers(headers, OWN_HEADERS)
+    if subscription_id is not None and len(destinations) > 1:
+        raise click.UsageError("--id names one subscription: give one DESTINATION")
     writer = FrameWriter(choose_format(fmt, as_json, body_only, raw), settings.color, max_body=max_body)
+    wait = exit_wait(timeout)
+    interruptions = Interruptions()
     received = 0
-    with open_connection(conn_params, on_frame=frame_logger(settings.verbose)) as conn:
-        writer.version = conn.version
-        mode = wire_ack_mode(ack, count, conn.version)
-        for destination in destinations:
-            conn.subscribe(destination, ack=mode, headers=dict(headers), receipt=True)
-        while count is None or received < count:
-            message = conn.receive(timeout)
-            if message is None:
-                if count is None:
-                    break
-                raise TimeoutExpired(f"no message for {timeout:g} s: received {received} of {count}")
-            writer.write(message)
-            if mode != "auto":
-                conn.ack(message)
-            received += 1
+    try:
+        with interruptions, broker_session(conn_params, max_frame_size, wait, on_frame=frame_logger(settings.verbose)) as conn:
+            writer.version = conn.version
+            mode = wire_ack_mode(ack, count, conn.version)
+            for destination in destinations:
+                conn.subscribe(destination, ack=mode, id=subscription_id, headers=dict(headers), receipt=True, timeout=receipt_timeout)
+            while count is None or received < count:
+                message = conn.receive(timeout)
+                if message is None:
+                    if count is None:
+                        break
+                    raise TimeoutExpired(f"no message for {timeout:g} s: received {received} of {count}")
+                with interruptions.held():
+                    writer.write(message)
+                    if mode != "auto":
+                        conn.ack(message)
+                    received += 1
+            end_session(conn, wait, f"{plural(received, 'message')} written")
+    except KeyboardInterrupt:
+        if sys.stderr.isatty():
+            sys.stderr.write(f"\rreceived {plural(received, 'message')}\n")  # \r: over the terminal's ^C
+            sys.stderr.flush()
+        raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+    except StompError as error:
+        raise failure(error, receipt_timeout=receipt_timeout) from error

@@ -11,7 +11,7 @@ from stomper.rules import version_problem
 
 from .app import get_settings
 from .errors import InputError
-from .options import stomp_version_option
+from .options import max_frame_size_option, stomp_version_option
 from .render import FrameWriter, max_body_option, template_option
 
 CHUNK = 64 * 1024
@@ -42,8 +42,9 @@ EXAMPLES = """Examples:
 @click.option("--show-passcode", is_flag=True, help="Do not mask passcode headers (e.g. to re-pack a captured CONNECT).")
 @max_body_option
 @template_option
+@max_frame_size_option
 def unpack(file: IO[bytes], as_json: bool, strict: bool, stomp_version: str, show_passcode: bool, max_body: int | None,
-           template: Any) -> None:
+           template: Any, max_frame_size: int) -> None:
     """Show every frame of a raw STOMP stream read from FILE (default stdin).
 
     On a terminal: Rich rendering. Into a pipe: plain text, or JSON Lines with
@@ -56,7 +57,7 @@ def unpack(file: IO[bytes], as_json: bool, strict: bool, stomp_version: str, sho
         raise click.UsageError("give --json or --template, not both")
     writer = FrameWriter("json" if as_json else "pretty", get_settings().color, show_secrets=show_passcode, max_body=max_body,
                          template=template)
-    parser = FrameParser(stomp_version)
+    parser = FrameParser(stomp_version, max_frame_size=max_frame_size)
     count = 0
 
     def emit(frames: list[Frame]) -> None:

@@ -150,12 +150,11 @@ def test_fanout_subscribers_each_must_get_everything():
 
 
 def test_clients_spread_over_several_urls_with_the_rest_as_failover():
-    assert [spread_urls(["stomp://a", "stomp://b", "stomp://c"], index) for index in range(4)] == [("stomp://a", "stomp://b", "stomp://c"), ("stomp://b", "stomp://c", "stomp://a"), ("stomp://c", "stomp://a", "stomp://b"), ("stomp://a", "stomp://b", "stomp://c")]
-    run_ = Run(destination="/queue/x", delivery="compete", params=ConnectionParams(urls=["stomp://a", "stomp://b"]), publishers=1, subscribers=2,
+    a, b, c = "stomp://a", "stomp://b", "stomp://c"
+    assert [spread_urls([a, b, c], index) for index in range(4)] == [(a, b, c), (b, c, a), (c, a, b), (a, b, c)]
+    run_ = Run(destination="/queue/x", delivery="compete", params=ConnectionParams(urls=[a, b]), publishers=1, subscribers=2,
                messages=1, duration=None, size=1, ack="auto", receipts=0, rate=None, procs=1, drain_timeout=1.0)
-    assert run_.clients() == [
-        Client(0, "subscriber", 0, ("stomp://a", "stomp://b")), Client(1, "subscriber", 1, ("stomp://b", "stomp://a")), Client(2, "publisher", 0, ("stomp://a", "stomp://b")),
-    ]
+    assert run_.clients() == [Client(0, "subscriber", 0, (a, b)), Client(1, "subscriber", 1, (b, a)), Client(2, "publisher", 0, (a, b))]
 
 
 # --- the command line -------------------------------------------------------------------------------

@@ -170,3 +170,57 @@ def test_tls_with_the_test_ca_and_exit_3_without_it(tls_broker, queue):
     assert result.stdout == b"over tls\n", result.stderr
     line = assert_one_error_line(run("send", "--url", broker.url, queue, "x"), 3)
     assert "certificate" in line
+
+
+def test_an_empty_body_file_sends_an_empty_body(broker, queue, tmp_path):
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    send(broker, queue, "--body-file", str(empty))
+    send(broker, queue, "--body-file", "-", input=b"")  # stdin: the same, through a pipe
+    assert [message["body"] for message in receive(broker, queue, 2)] == ["", ""]
+
+
+def test_a_file_whose_size_reads_as_0_is_read_not_streamed(broker, queue):
+    # /proc files report size 0 and have content: streaming "0 bytes" would send nothing, or fail.
+    send(broker, queue, "--body-file", "/proc/self/status")
+    [message] = receive(broker, queue, 1)
+    assert message["body"].startswith("Name:") and "\nPid:" in message["body"]
+
+
+BIG = 2 * 1024 * 1024
+
+
+@pytest.mark.parametrize("ack", ["client-individual", "client"])
+def test_a_message_over_max_frame_size_is_reported_and_stays_on_the_queue(broker, queue, ack, tmp_path):
+    big = tmp_path / "big"
+    big.write_bytes(b"x" * BIG)
+    send(broker, queue, "before")
+    send(broker, queue, "--body-file", str(big))
+    send(broker, queue, "after")
+    refused = run("subscribe", "--url", broker.url, queue, "--ack", ack, "--max-frame-size", "1MiB", "--body-only", "--timeout", "30")
+    assert assert_one_error_line(refused, 1) == f"stomper: error: frame of {BIG} bytes exceeds --max-frame-size (1 MiB)"
+    assert refused.stdout == b"before\n"
+    # Never acknowledged: a consumer with a larger limit gets it. ("before" may come again: its ACK can be
+    # dropped with the connection, and at-least-once allows a duplicate, never a loss.)
+    taken = run("subscribe", "--url", broker.url, queue, "--max-frame-size", "4MiB", "--body-only", "--timeout", "5")
+    assert taken.returncode == 0, taken.stderr
+    bodies = taken.stdout.split(b"\n")[:-1]
+    assert bodies[-2:] == [b"x" * BIG, b"after"] and set(bodies[:-2]) <= {b"before"}
+
+
+def test_max_frame_size_applies_to_what_send_receives(broker, queue):
+    result = run("send", "--url", broker.url, queue, "x", "--max-frame-size", "16")
+    line = assert_one_error_line(result, 1)
+    assert line.endswith("exceeds --max-frame-size (16 bytes)"), line  # the broker's CONNECTED frame is larger
+
+
+def test_subscribe_id_is_the_subscription_id_sent(broker, queue):
+    send(broker, queue, "x")
+    [message] = receive(broker, queue, 1, "--id", "mine")
+    assert message["headers"]["subscription"] == "mine"
+
+
+def test_a_content_type_given_only_with_h_is_sent(broker, queue):
+    send(broker, queue, "<p>x</p>", "-H", "content-type:text/html")
+    [message] = receive(broker, queue, 1)
+    assert message["headers"]["content-type"].startswith("text/html")
