@@ -8,14 +8,17 @@ Rich or the connection code. To add a subcommand, add its name to
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
+from collections.abc import Iterator
+from typing import Any
 
 import click
 
 from stomper import __version__
 
-from .errors import classify, mask, nearest
+from .errors import Interrupted, classify, mask, nearest
 
 SUBCOMMANDS = {
     "pack": "stomper_cli.pack:pack",
@@ -36,6 +39,7 @@ Exit codes:
   2  usage error
   3  could not connect, or the connection was lost
   4  --timeout expired before --count messages arrived
+  130  interrupted (Ctrl-C)
 """
 
 
@@ -139,6 +143,14 @@ class StomperGroup(click.Group):
                 error.message = f"{error.message} Did you mean {suggestion}?"
             raise
 
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:  # type: ignore[override]
+        with _past_click():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _past_click():
+            return super().invoke(ctx)
+
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
         """Run; report any failure as one line on stderr (a traceback only with --debug).
 
@@ -159,6 +171,15 @@ class StomperGroup(click.Group):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+@contextlib.contextmanager
+def _past_click() -> Iterator[None]:
+    """Carry Ctrl-C past Click as Interrupted: Click would print a blank line for it before our one error line."""
+    try:
+        yield
+    except KeyboardInterrupt as error:
+        raise Interrupted() from error
 
 
 def _quiet_broken_pipe() -> int:

@@ -28,6 +28,8 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_CONNECTION = 3
 EXIT_TIMEOUT = 4
+#: As a shell reports a process ended by SIGINT.
+EXIT_INTERRUPTED = 130
 
 
 def mask(text: str) -> str:
@@ -39,6 +41,10 @@ def nearest(word: str, choices: Iterable[str]) -> str | None:
     """The choice closest to a mistyped `word` (for "did you mean ...?"), or None when none is close."""
     close = difflib.get_close_matches(word, sorted(choices), n=1)
     return close[0] if close else None
+
+
+class Interrupted(Exception):  # noqa: N818 - reads as what happened
+    """Ctrl-C: exit 130 with one line, and no blank line before it."""
 
 
 class CliError(Exception):
@@ -103,8 +109,8 @@ def classify(error: BaseException) -> tuple[int, str, str | None]:
     found = _connection_error(error)
     if found is not None:
         return found
-    if isinstance(error, KeyboardInterrupt | click.Abort):
-        return 130, "interrupted", None
+    if isinstance(error, KeyboardInterrupt | click.Abort | Interrupted):
+        return EXIT_INTERRUPTED, "interrupted", None
     if isinstance(error, OSError):
         return EXIT_ERROR, f"{error.strerror or error}" + (f": {error.filename}" if error.filename else ""), None
     return EXIT_ERROR, f"internal error: {type(error).__name__}: {error} (run with --debug for the traceback)", None
