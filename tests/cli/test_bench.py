@@ -248,7 +248,10 @@ def test_ctrl_c_still_reports_what_was_measured(broker):
         while not re.search(rb"received\D*[1-9]", re.sub(rb"\x1b\[[0-9;?]*[a-zA-Z]", b"", shown)):  # a message has arrived
             ready, _, _ = select.select([controller], [], [], 60)
             assert ready, shown
-            shown += os.read(controller, 4096)
+            try:
+                shown += os.read(controller, 4096)
+            except OSError:  # the terminal closed: bench ended before a message arrived
+                raise AssertionError(f"bench exited with {process.wait()} before a message arrived: {shown!r}") from None
         process.send_signal(signal.SIGINT)
         stdout, _ = process.communicate(timeout=60)
     finally:
