@@ -257,7 +257,7 @@ GOOD = Frame("SEND", {"destination": "/q"}, b"first").encode()
         (b"GARBAGE\n\n\0", "unknown command 'GARBAGE' (at byte 44)"),
         (b"SEND\ndestination:/q\n\nno nul", "stream ended inside a frame (at byte 44)"),
         (b"SEND\ncontent-length:10\n\nabc", "stream ended inside a frame"),
-        (b"SEND\ncontent-length:99999999999999999999\n\nx\0", "exceeds the frame size limit"),
+        (b"SEND\ncontent-length:99999999999999999999\n\nx\0", "frame of more than 67108864 bytes exceeds --max-frame-size (64 MiB)"),
         (b"SEND\ncontent-length:abc\n\nx\0", "is not a number"),
         (b"SEND\nnocolon\n\n\0", "has no ':'"),
         (b"SEND\ncontent-length:1\n\nabc\0", "not followed by NUL"),
