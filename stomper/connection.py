@@ -96,6 +96,7 @@ class Connection:
         use_stomp_command: bool = False,
         connect_headers: Mapping[str, str] | None = None,
         backoff: Backoff = DEFAULT_BACKOFF,
+        on_reconnect: Callable[[ConnectionLost], object] | None = None,
     ) -> None:
         if isinstance(urls, str):
             urls = [urls]
@@ -111,6 +112,7 @@ class Connection:
         self.reconnect = reconnect
         self.backoff = backoff
         self._on_frame = on_frame
+        self._on_reconnect = on_reconnect
         self._host_header = host_header
 
         self._transport: Transport | None = None
@@ -534,7 +536,9 @@ class Connection:
 
     def _transaction(self, build, transaction, receipt, timeout) -> None:
         receipt_id = self._receipt_id(receipt)
-        self._send_frame(build(transaction, receipt=receipt_id))
+        frame = build(transaction, receipt=receipt_id)
+        self.protocol.sent(frame)  # an ABORT makes the transaction's acknowledged messages outstanding again
+        self._send_frame(frame)
         self._await(receipt_id, timeout)
 
     # ------------------------------------------------------------------
@@ -671,11 +675,15 @@ class Connection:
                 transport.wake()
                 transport.close()
             if self.reconnect and not self._stop.is_set():
+                lost = self._lost
                 try:
                     self._establish(retry_for=self.reconnect_timeout)
                     self._resubscribe()
                 except (StompError, OSError) as error:
                     self._lost = ConnectionLost(f"connection lost{where}: {why}; reconnecting failed: {error}")
+                else:
+                    if self._on_reconnect is not None:
+                        self._on_reconnect(lost)
         with self._cond:
             self._cond.notify_all()
 

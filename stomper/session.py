@@ -26,7 +26,7 @@ acknowledged. It has no clock: every time-dependent question takes `now`.
 from __future__ import annotations
 
 import math
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
@@ -47,6 +47,8 @@ SILENCE_FACTOR = 2.0
 SEND_FACTOR = 0.9
 #: What a heart-beat is on the wire.
 HEART_BEAT = b"\n"
+#: How many settled messages a subscription remembers (the latest), to tell a repeated ACK from a new one.
+SETTLED_KEPT = 1000
 #: CONNECT headers the session sets itself, which `connect_headers` may not override.
 RESERVED_CONNECT_HEADERS = ("accept-version", "host", "login", "passcode", "heart-beat")
 MASK = "***"
@@ -218,6 +220,11 @@ class Session:
         self.subscriptions: dict[str, Subscription] = {}
         #: Per client-ack subscription: ack id -> MESSAGE, oldest first.
         self.outstanding: dict[str, dict[str, Frame]] = {}
+        #: Per client-ack subscription: ack id -> the ACK or NACK that settled it (the latest SETTLED_KEPT).
+        self.settled: dict[str, OrderedDict[str, Frame]] = {}
+        #: Per client-ack subscription: ack id -> transaction, for outstanding messages an ACK or NACK inside a
+        #: transaction settled. They stay in `outstanding` (in arrival order) until COMMIT drops them or ABORT frees them.
+        self.held: dict[str, dict[str, str]] = {}
         self.last_received = 0.0
         self.last_sent = 0.0
 
@@ -237,6 +244,10 @@ class Session:
         self.pending_receipts.clear()
         for pending in self.outstanding.values():
             pending.clear()
+        for done in self.settled.values():
+            done.clear()
+        for held in self.held.values():
+            held.clear()
         self.last_received = self.last_sent = now
 
     def connect_frame(self, login: str | None, passcode: str | None, host: str) -> Frame:
@@ -345,11 +356,15 @@ class Session:
         self.subscriptions[id] = Subscription(destination, ack, dict(headers or {}))
         if ack != "auto":
             self.outstanding[id] = {}
+            self.settled[id] = OrderedDict()
+            self.held[id] = {}
         return frame
 
     def forget(self, id: str) -> Subscription | None:
         """Drop a subscription (unsubscribed, or its SUBSCRIBE never left)."""
         self.outstanding.pop(id, None)
+        self.settled.pop(id, None)
+        self.held.pop(id, None)
         return self.subscriptions.pop(id, None)
 
     def unsubscribe(self, id: str, receipt: str | None) -> Frame:
@@ -365,32 +380,81 @@ class Session:
         return frame
 
     def sent(self, frame: Frame) -> None:
-        """Note a frame the caller sends as is: an ACK or NACK settles outstanding messages."""
+        """Note a frame the caller sends as is: an ACK or NACK settles outstanding messages, COMMIT and ABORT end a transaction."""
         command = frame.command
-        if command != "ACK" and command != "NACK":
-            return
+        if command == "ACK" or command == "NACK":
+            self._acknowledged(frame)
+        elif command == "COMMIT" or command == "ABORT":
+            self._end_transaction(frame.headers.get("transaction", ""), undo=command == "ABORT")
+
+    def _acknowledged(self, frame: Frame) -> None:
         ack_id = frame.headers.get(spec(self.version).ack_header)
         for sub_id, pending in self.outstanding.items():
             if ack_id in pending:
-                self._settle(pending, ack_id, cumulative=self.subscriptions[sub_id].ack == "client")
+                held = self.held[sub_id]
+                if ack_id in held:
+                    return  # settled already, by a transaction still open
+                covered = self._covered(pending, held, ack_id, cumulative=self.subscriptions[sub_id].ack == "client")
+                transaction = frame.headers.get("transaction")
+                for key in covered:
+                    if transaction is None:
+                        del pending[key]
+                    else:
+                        held[key] = transaction
+                self._remember(self.settled[sub_id], covered, frame)
                 return
 
     @staticmethod
-    def _settle(pending: dict[str, Frame], ack_id: str, cumulative: bool) -> None:
-        """Remove the message (and, for ack mode client, every older one of its subscription)."""
+    def _covered(pending: dict[str, Frame], held: dict[str, str], ack_id: str, cumulative: bool) -> list[str]:
+        """The ack ids an ACK of `ack_id` settles: itself, and for ack mode client every older one not settled yet."""
         if not cumulative:
-            del pending[ack_id]
-            return
+            return [ack_id]
+        covered = []
         for key in list(pending):
-            del pending[key]
+            if key not in held:
+                covered.append(key)
             if key == ack_id:
-                return
+                break
+        return covered
+
+    @staticmethod
+    def _remember(done: OrderedDict[str, Frame], covered: list[str], frame: Frame) -> None:
+        """Record which frame settled the covered messages, keeping the latest SETTLED_KEPT (an OrderedDict drops its
+        oldest in constant time, where a dict would rescan the slots its earlier deletions left)."""
+        for key in covered:
+            done[key] = frame
+            done.move_to_end(key)
+        while len(done) > SETTLED_KEPT:
+            done.popitem(last=False)
+
+    def _end_transaction(self, transaction: str, undo: bool) -> None:
+        """COMMIT: the transaction's acknowledgements stand and their messages are gone. ABORT: the broker undid
+        them, so their messages are outstanding again (in their places: they never left `outstanding`)."""
+        for sub_id, held in self.held.items():
+            keys = [key for key, owner in held.items() if owner == transaction]
+            pending, done = self.outstanding[sub_id], self.settled[sub_id]
+            for key in keys:
+                del held[key]
+                if undo:
+                    done.pop(key, None)
+                else:
+                    pending.pop(key, None)
+
+    def settled_by(self, id: str, ack_id: str) -> Frame | None:
+        """The ACK or NACK that settled the message with this ack id on subscription `id` (this connection), or None."""
+        return self.settled.get(id, {}).get(ack_id)
 
     def unacknowledged(self, id: str | None = None) -> list[Frame]:
-        """Messages of client-ack subscriptions (or of subscription `id`) received and not yet ACKed or NACKed, oldest first."""
-        if id is not None:
-            return list(self.outstanding.get(id, {}).values())
-        return [message for pending in self.outstanding.values() for message in pending.values()]
+        """Messages of client-ack subscriptions (or of subscription `id`) received and not yet ACKed or NACKed, oldest first.
+
+        Safe while another thread files arrivals: each dict is copied whole before it is read.
+        """
+        ids = [id] if id is not None else list(self.outstanding)
+        found = []
+        for sub_id in ids:
+            held = self.held.get(sub_id) or ()
+            found += [message for key, message in list(self.outstanding.get(sub_id, {}).items()) if key not in held]
+        return found
 
     def renewals(self) -> list[Frame]:
         """SUBSCRIBE frames that renew every live subscription, with the same ids, on a new connection."""

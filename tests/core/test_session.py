@@ -13,6 +13,7 @@ from stomper.session import (
     MAX_HEART_BEAT_MS,
     MAX_TIMEOUT,
     RESERVED_CONNECT_HEADERS,
+    SETTLED_KEPT,
     Session,
     check_heart_beat,
     check_timeout,
@@ -269,3 +270,57 @@ def test_ack_modes_come_from_the_version():
     with pytest.raises(FrameError, match="ack mode 'client-individual' does not exist in STOMP 1.0"):
         session.subscribe("/queue/q", "client-individual", "s", None, None)
     assert "s" not in session.subscriptions
+
+
+def test_the_session_remembers_which_frame_settled_each_message():
+    session = connected()
+    session.subscribe("/queue/q", "client", "sub-a", None, None)
+    session.receive_data(message(1) + message(2) + message(3), 1.0)
+    ack = session.acknowledge(commands.ack, session.messages[1], None, None)
+    assert session.settled_by("sub-a", "a-1") is ack and session.settled_by("sub-a", "a-2") is ack  # cumulative
+    assert session.settled_by("sub-a", "a-3") is None
+    nack = session.acknowledge(commands.nack, session.messages[2], None, None)
+    assert session.settled_by("sub-a", "a-3") is nack and nack.command == "NACK"
+    session.start(2.0)  # ack ids mean nothing on a new connection
+    assert session.settled_by("sub-a", "a-1") is None
+
+
+def test_settled_messages_are_remembered_up_to_a_bound():
+    session = connected()
+    session.subscribe("/queue/q", "client-individual", "sub-a", None, None)
+    count = SETTLED_KEPT + 5
+    session.receive_data(b"".join(message(number) for number in range(count)), 1.0)
+    for received in list(session.messages):
+        session.acknowledge(commands.ack, received, None, None)
+    assert len(session.settled["sub-a"]) == SETTLED_KEPT
+    assert session.settled_by("sub-a", "a-4") is None and session.settled_by("sub-a", "a-5") is not None
+    assert session.unacknowledged() == []
+
+
+def test_abort_makes_the_transactions_acks_outstanding_again_in_arrival_order_and_commit_drops_them():
+    session = connected()
+    session.subscribe("/queue/q", "client-individual", "sub-a", None, None)
+    session.receive_data(message(1) + message(2) + message(3), 1.0)
+    first, second, third = session.messages
+    session.acknowledge(commands.ack, second, "tx-1", None)
+    session.acknowledge(commands.ack, second, None, None)  # a repeat changes nothing
+    assert [frame.body for frame in session.unacknowledged()] == [b"body 1", b"body 3"]
+    assert session.settled_by("sub-a", "a-2").headers["transaction"] == "tx-1"
+    session.sent(commands.abort("tx-1"))
+    assert [frame.body for frame in session.unacknowledged()] == [b"body 1", b"body 2", b"body 3"]
+    assert session.settled_by("sub-a", "a-2") is None
+    session.acknowledge(commands.ack, third, "tx-2", None)
+    session.acknowledge(commands.ack, first, None, None)
+    session.sent(commands.commit("tx-2"))
+    assert [frame.body for frame in session.unacknowledged()] == [b"body 2"]
+    assert session.outstanding["sub-a"] == {"a-2": second} and session.held["sub-a"] == {}
+
+
+def test_a_cumulative_ack_in_a_transaction_is_undone_whole_by_abort():
+    session = connected()
+    session.subscribe("/queue/q", "client", "sub-a", None, None)
+    session.receive_data(message(1) + message(2) + message(3), 1.0)
+    session.acknowledge(commands.ack, session.messages[1], "tx-1", None)
+    assert [frame.body for frame in session.unacknowledged("sub-a")] == [b"body 3"]
+    session.sent(commands.abort("tx-1"))
+    assert [frame.body for frame in session.unacknowledged("sub-a")] == [b"body 1", b"body 2", b"body 3"]
