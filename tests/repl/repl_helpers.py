@@ -35,9 +35,13 @@ class Run:
     err: str
 
 
-def run_repl(url: str, script: str, *options: str, via_stdin: bool = False, tmp_path=None, timeout: float = 120) -> Run:
-    """Run `stomper repl` on `script`, with --file (written to tmp_path) or on stdin; stdout and stderr are pipes."""
-    args = [*REPL, "--url", url, *options]
+def run_repl(url: str, script: str, *options: str, via_stdin: bool = False, tmp_path=None, timeout: float = 120,
+             before: tuple[str, ...] = ()) -> Run:
+    """Run `stomper repl` on `script`, with --file (written to tmp_path) or on stdin; stdout and stderr are pipes.
+
+    `before` are options of `stomper` itself, such as -v.
+    """
+    args = [*REPL[:-1], *before, REPL[-1], "--url", url, *options]
     stdin = script
     if not via_stdin:
         path = tmp_path / f"script-{uuid.uuid4().hex[:6]}.stomp"
