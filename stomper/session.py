@@ -26,7 +26,7 @@ acknowledged. It has no clock: every time-dependent question takes `now`.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
@@ -47,7 +47,7 @@ SILENCE_FACTOR = 2.0
 SEND_FACTOR = 0.9
 #: What a heart-beat is on the wire.
 HEART_BEAT = b"\n"
-#: How many settled messages a subscription remembers (the latest), to tell a repeated ACK from a new one.
+#: How many settled messages a subscription remembers at least (the latest), to tell a repeated ACK from a new one.
 SETTLED_KEPT = 1000
 #: CONNECT headers the session sets itself, which `connect_headers` may not override.
 RESERVED_CONNECT_HEADERS = ("accept-version", "host", "login", "passcode", "heart-beat")
@@ -173,6 +173,19 @@ class Subscription(NamedTuple):
     headers: dict[str, str]
 
 
+class Settlement(NamedTuple):
+    """How a message was settled: by an ACK or NACK (`command`) naming `ack_id` (the message itself, or for a
+    cumulative ACK a later one of its subscription), inside `transaction` or not.
+
+    Strings only, not the frame: a record of plain strings costs the garbage
+    collector nothing, where thousands of kept Frames would slow every ACK.
+    """
+
+    command: str
+    ack_id: str
+    transaction: str | None
+
+
 # ----------------------------------------------------------------------
 # The session
 
@@ -220,8 +233,8 @@ class Session:
         self.subscriptions: dict[str, Subscription] = {}
         #: Per client-ack subscription: ack id -> MESSAGE, oldest first.
         self.outstanding: dict[str, dict[str, Frame]] = {}
-        #: Per client-ack subscription: ack id -> the ACK or NACK that settled it (the latest SETTLED_KEPT).
-        self.settled: dict[str, OrderedDict[str, Frame]] = {}
+        #: Per client-ack subscription: ack id -> how it was settled (the latest SETTLED_KEPT at least).
+        self.settled: dict[str, dict[str, Settlement]] = {}
         #: Per client-ack subscription: ack id -> transaction, for outstanding messages an ACK or NACK inside a
         #: transaction settled. They stay in `outstanding` (in arrival order) until COMMIT drops them or ABORT frees them.
         self.held: dict[str, dict[str, str]] = {}
@@ -356,7 +369,7 @@ class Session:
         self.subscriptions[id] = Subscription(destination, ack, dict(headers or {}))
         if ack != "auto":
             self.outstanding[id] = {}
-            self.settled[id] = OrderedDict()
+            self.settled[id] = {}
             self.held[id] = {}
         return frame
 
@@ -376,7 +389,7 @@ class Session:
     def acknowledge(self, build: Callable[..., Frame], message: Frame, transaction: str | None, receipt: str | None) -> Frame:
         """ACK or NACK (`build` is commands.ack or commands.nack) in the negotiated form; no longer outstanding."""
         frame = build(message, transaction=transaction, receipt=receipt, version=self.version)
-        self.sent(frame)
+        self._acknowledged(frame)
         return frame
 
     def sent(self, frame: Frame) -> None:
@@ -392,16 +405,24 @@ class Session:
         for sub_id, pending in self.outstanding.items():
             if ack_id in pending:
                 held = self.held[sub_id]
-                if ack_id in held:
+                if held and ack_id in held:
                     return  # settled already, by a transaction still open
-                covered = self._covered(pending, held, ack_id, cumulative=self.subscriptions[sub_id].ack == "client")
                 transaction = frame.headers.get("transaction")
+                settlement = Settlement(frame.command, ack_id, transaction)
+                if transaction is None and self.subscriptions[sub_id].ack != "client":
+                    del pending[ack_id]  # the common case, kept short: one message, settled for good
+                    done = self.settled[sub_id]
+                    done[ack_id] = settlement
+                    if len(done) > 2 * SETTLED_KEPT:
+                        self._remember(sub_id, (), settlement)
+                    return
+                covered = self._covered(pending, held, ack_id, cumulative=self.subscriptions[sub_id].ack == "client")
                 for key in covered:
                     if transaction is None:
                         del pending[key]
                     else:
                         held[key] = transaction
-                self._remember(self.settled[sub_id], covered, frame)
+                self._remember(sub_id, covered, settlement)
                 return
 
     @staticmethod
@@ -417,15 +438,19 @@ class Session:
                 break
         return covered
 
-    @staticmethod
-    def _remember(done: OrderedDict[str, Frame], covered: list[str], frame: Frame) -> None:
-        """Record which frame settled the covered messages, keeping the latest SETTLED_KEPT (an OrderedDict drops its
-        oldest in constant time, where a dict would rescan the slots its earlier deletions left)."""
+    def _remember(self, sub_id: str, covered: tuple[str, ...] | list[str], settlement: Settlement) -> None:
+        """Record how the covered messages were settled.
+
+        At least the latest SETTLED_KEPT are kept: past twice that, the
+        record is cut back to the latest SETTLED_KEPT, so that remembering
+        costs one dict store per message, the cut included.
+        """
+        done = self.settled[sub_id]
         for key in covered:
-            done[key] = frame
-            done.move_to_end(key)
-        while len(done) > SETTLED_KEPT:
-            done.popitem(last=False)
+            done[key] = settlement
+        if len(done) > 2 * SETTLED_KEPT:
+            latest = list(done)[-SETTLED_KEPT:]
+            self.settled[sub_id] = {key: done[key] for key in latest}
 
     def _end_transaction(self, transaction: str, undo: bool) -> None:
         """COMMIT: the transaction's acknowledgements stand and their messages are gone. ABORT: the broker undid
@@ -440,8 +465,8 @@ class Session:
                 else:
                     pending.pop(key, None)
 
-    def settled_by(self, id: str, ack_id: str) -> Frame | None:
-        """The ACK or NACK that settled the message with this ack id on subscription `id` (this connection), or None."""
+    def settled_by(self, id: str, ack_id: str) -> Settlement | None:
+        """How the message with this ack id on subscription `id` was settled (on this connection), or None."""
         return self.settled.get(id, {}).get(ack_id)
 
     def unacknowledged(self, id: str | None = None) -> list[Frame]:

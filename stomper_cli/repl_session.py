@@ -35,6 +35,7 @@ from rich.text import Text
 from stomper import Frame, FrameError, FrameParser
 from stomper.commands import next_id
 from stomper.errors import BrokerError, ConnectionLost, ReceiptTimeout, StompError
+from stomper.session import Settlement
 from stomper.versions import spec
 
 from .errors import EXIT_CONNECTION, EXIT_ERROR, EXIT_OK, CliError, ConnectionProblem, TimeoutExpired, classify, mask
@@ -159,7 +160,7 @@ class Session:
         #: Where multi-line commands read their next line; set by whoever runs the command lines.
         self.more_lines: Callable[[], str | None] = lambda: None
         self._connection = 0  # counts the session's connections (each CONNECTED)
-        self._entries: dict[int, Entry] = {}  # id() of a MESSAGE, ACK or NACK the connection handed over -> its entry
+        self._entries: dict[int, Entry] = {}  # id() of a MESSAGE the connection handed over -> its entry
         self._notes_shown = 0  # how many of the connection's notes were shown (under -v)
         self.exit_code = EXIT_OK
         self.interactive = False
@@ -187,7 +188,7 @@ class Session:
                 self._connection += 1
             entry = Entry(len(self.history) + 1, direction, frame, version, self._connection, original)
             self.history.append(entry)
-            if frame.command in ("MESSAGE", "ACK", "NACK"):
+            if frame.command == "MESSAGE":
                 self._entries[id(original)] = entry
             destination = frame.headers.get("destination")
             if destination and frame.command in ("SEND", "SUBSCRIBE", "MESSAGE"):
@@ -283,9 +284,9 @@ class Session:
         sub_id = entry.frame.headers.get("subscription", "")
         if entry.connection != self._connection:
             raise ReplError(f"#{entry.number} came on an earlier connection: the broker delivers it again, settle the new delivery")
-        settled_by = self.conn.protocol.settled_by(sub_id, self.ack_id(entry)) if self.conn is not None else None
-        if settled_by is not None:
-            raise ReplError(f"#{entry.number} was already {self.how_settled(entry, settled_by)}: not sent again")
+        settlement = self.conn.protocol.settled_by(sub_id, self.ack_id(entry)) if self.conn is not None else None
+        if settlement is not None:
+            raise ReplError(f"#{entry.number} was already {self.how_settled(entry, settlement)}: not sent again")
         if self._unsubscribed_since(entry):
             raise ReplError(f"#{entry.number} came on subscription {sub_id}, which was unsubscribed: the broker takes no ACK for it "
                             "(RabbitMQ refuses it, ActiveMQ delivers the message again)")
@@ -303,16 +304,26 @@ class Session:
         return any(later.direction == "out" and later.frame.command == "UNSUBSCRIBE" and later.frame.headers.get("id") == sub_id
                    for later in self.history[entry.number:])
 
-    def how_settled(self, entry: Entry, frame: Frame) -> str:
+    def how_settled(self, entry: Entry, settlement: Settlement) -> str:
         """'acked by #9', with '(cumulatively, with #7)' when the ACK named a later message of a client subscription."""
-        with self._arrived:
-            by = self._entries.get(id(frame))
-        how = f"{frame.command.lower()}ed by #{by.number if by else '?'}"
-        named = frame.headers.get(spec(entry.version).ack_header)
-        if named == self.ack_id(entry):
+        by = self.acknowledgement_entry(settlement)
+        how = f"{settlement.command.lower()}ed by #{by.number if by else '?'}"
+        if settlement.ack_id == self.ack_id(entry):
             return how
-        other = self.message_by_ack_id(entry.frame.headers.get("subscription", ""), named)
+        other = self.message_by_ack_id(entry.frame.headers.get("subscription", ""), settlement.ack_id)
         return f"{how} (cumulatively, with #{other.number if other else '?'})"
+
+    def acknowledgement_entry(self, settlement: Settlement) -> Entry | None:
+        """The ACK or NACK of this connection that made `settlement` (the latest that matches it)."""
+        for entry in reversed(self.history):
+            if entry.connection != self._connection:
+                return None
+            frame = entry.frame
+            if (entry.direction == "out" and frame.command == settlement.command
+                    and frame.headers.get(spec(entry.version).ack_header) == settlement.ack_id
+                    and frame.headers.get("transaction") == settlement.transaction):
+                return entry
+        return None
 
     def message_by_ack_id(self, sub_id: str, ack_id: str | None) -> Entry | None:
         """The MESSAGE of this connection and subscription that an ACK names by `ack_id`."""
@@ -327,8 +338,8 @@ class Session:
         """The messages the ACK or NACK just sent for `entry` settled: itself, and in `client` mode the earlier ones."""
         sub_id = entry.frame.headers.get("subscription", "")
         settled = self.conn.protocol.settled.get(sub_id, {})
-        frame = settled.get(self.ack_id(entry))
-        covered = [self.message_by_ack_id(sub_id, ack_id) for ack_id, by in list(settled.items()) if by is frame]
+        settlement = settled.get(self.ack_id(entry))
+        covered = [self.message_by_ack_id(sub_id, ack_id) for ack_id, how in list(settled.items()) if how is settlement]
         return sorted({other.number: other for other in covered if other is not None}.values(), key=lambda other: other.number)
 
     def newest_unacked_per_subscription(self) -> list[Entry]:

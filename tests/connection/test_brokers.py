@@ -326,7 +326,7 @@ def test_abort_makes_the_transactions_acknowledged_messages_outstanding_again(br
     transaction = conn.begin(receipt=True, timeout=WAIT)
     conn.ack(one, transaction=transaction)
     assert conn.unacknowledged("work") == [two]
-    assert conn.protocol.settled_by("work", ack_id).headers["transaction"] == transaction
+    assert conn.protocol.settled_by("work", ack_id) == ("ACK", ack_id, transaction)
     conn.abort(transaction, receipt=True, timeout=WAIT)
     assert conn.unacknowledged("work") == [one, two]  # in arrival order
     assert conn.protocol.settled_by("work", ack_id) is None

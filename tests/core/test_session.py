@@ -15,6 +15,7 @@ from stomper.session import (
     RESERVED_CONNECT_HEADERS,
     SETTLED_KEPT,
     Session,
+    Settlement,
     check_heart_beat,
     check_timeout,
     masked,
@@ -272,15 +273,17 @@ def test_ack_modes_come_from_the_version():
     assert "s" not in session.subscriptions
 
 
-def test_the_session_remembers_which_frame_settled_each_message():
+def test_the_session_remembers_how_each_message_was_settled():
     session = connected()
     session.subscribe("/queue/q", "client", "sub-a", None, None)
     session.receive_data(message(1) + message(2) + message(3), 1.0)
-    ack = session.acknowledge(commands.ack, session.messages[1], None, None)
-    assert session.settled_by("sub-a", "a-1") is ack and session.settled_by("sub-a", "a-2") is ack  # cumulative
+    session.acknowledge(commands.ack, session.messages[1], None, None)
+    cumulative = Settlement("ACK", "a-2", None)
+    assert session.settled_by("sub-a", "a-1") == cumulative and session.settled_by("sub-a", "a-2") == cumulative
+    assert session.settled_by("sub-a", "a-1") is session.settled_by("sub-a", "a-2")  # one ACK settled both
     assert session.settled_by("sub-a", "a-3") is None
-    nack = session.acknowledge(commands.nack, session.messages[2], None, None)
-    assert session.settled_by("sub-a", "a-3") is nack and nack.command == "NACK"
+    session.acknowledge(commands.nack, session.messages[2], "tx-1", None)
+    assert session.settled_by("sub-a", "a-3") == ("NACK", "a-3", "tx-1")
     session.start(2.0)  # ack ids mean nothing on a new connection
     assert session.settled_by("sub-a", "a-1") is None
 
@@ -288,12 +291,15 @@ def test_the_session_remembers_which_frame_settled_each_message():
 def test_settled_messages_are_remembered_up_to_a_bound():
     session = connected()
     session.subscribe("/queue/q", "client-individual", "sub-a", None, None)
-    count = SETTLED_KEPT + 5
+    count = 2 * SETTLED_KEPT + 1
     session.receive_data(b"".join(message(number) for number in range(count)), 1.0)
+    sizes = []
     for received in list(session.messages):
         session.acknowledge(commands.ack, received, None, None)
-    assert len(session.settled["sub-a"]) == SETTLED_KEPT
-    assert session.settled_by("sub-a", "a-4") is None and session.settled_by("sub-a", "a-5") is not None
+        sizes.append(len(session.settled["sub-a"]))
+    assert max(sizes) == 2 * SETTLED_KEPT and sizes[-1] == SETTLED_KEPT  # cut back to the latest once past twice the bound
+    assert session.settled_by("sub-a", f"a-{count - SETTLED_KEPT - 1}") is None
+    assert session.settled_by("sub-a", f"a-{count - SETTLED_KEPT}") is not None
     assert session.unacknowledged() == []
 
 
@@ -305,7 +311,7 @@ def test_abort_makes_the_transactions_acks_outstanding_again_in_arrival_order_an
     session.acknowledge(commands.ack, second, "tx-1", None)
     session.acknowledge(commands.ack, second, None, None)  # a repeat changes nothing
     assert [frame.body for frame in session.unacknowledged()] == [b"body 1", b"body 3"]
-    assert session.settled_by("sub-a", "a-2").headers["transaction"] == "tx-1"
+    assert session.settled_by("sub-a", "a-2").transaction == "tx-1"
     session.sent(commands.abort("tx-1"))
     assert [frame.body for frame in session.unacknowledged()] == [b"body 1", b"body 2", b"body 3"]
     assert session.settled_by("sub-a", "a-2") is None
