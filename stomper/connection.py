@@ -72,7 +72,8 @@ class Connection:
     and the live subscriptions are renewed with the same ids. A send that
     failed because the connection dropped is sent again once on the new
     connection. Receipts asked for on the old connection cannot arrive any
-    more: waiting for one raises ConnectionLost.
+    more: waiting for one raises ConnectionLost. `on_reconnect(lost)` is then
+    told what was lost and why (`url` says where the connection went).
     """
 
     def __init__(
