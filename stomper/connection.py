@@ -72,7 +72,8 @@ class Connection:
     and the live subscriptions are renewed with the same ids. A send that
     failed because the connection dropped is sent again once on the new
     connection. Receipts asked for on the old connection cannot arrive any
-    more: waiting for one raises ConnectionLost.
+    more: waiting for one raises ConnectionLost. `on_reconnect(lost)` is then
+    told what was lost and why (`url` says where the connection went).
     """
 
     def __init__(
@@ -96,6 +97,7 @@ class Connection:
         use_stomp_command: bool = False,
         connect_headers: Mapping[str, str] | None = None,
         backoff: Backoff = DEFAULT_BACKOFF,
+        on_reconnect: Callable[[ConnectionLost], object] | None = None,
     ) -> None:
         if isinstance(urls, str):
             urls = [urls]
@@ -111,6 +113,7 @@ class Connection:
         self.reconnect = reconnect
         self.backoff = backoff
         self._on_frame = on_frame
+        self._on_reconnect = on_reconnect
         self._host_header = host_header
 
         self._transport: Transport | None = None
@@ -534,7 +537,9 @@ class Connection:
 
     def _transaction(self, build, transaction, receipt, timeout) -> None:
         receipt_id = self._receipt_id(receipt)
-        self._send_frame(build(transaction, receipt=receipt_id))
+        frame = build(transaction, receipt=receipt_id)
+        self.protocol.sent(frame)  # an ABORT makes the transaction's acknowledged messages outstanding again
+        self._send_frame(frame)
         self._await(receipt_id, timeout)
 
     # ------------------------------------------------------------------
@@ -671,11 +676,15 @@ class Connection:
                 transport.wake()
                 transport.close()
             if self.reconnect and not self._stop.is_set():
+                lost = self._lost
                 try:
                     self._establish(retry_for=self.reconnect_timeout)
                     self._resubscribe()
                 except (StompError, OSError) as error:
                     self._lost = ConnectionLost(f"connection lost{where}: {why}; reconnecting failed: {error}")
+                else:
+                    if self._on_reconnect is not None:
+                        self._on_reconnect(lost)
         with self._cond:
             self._cond.notify_all()
 

@@ -49,6 +49,8 @@ SILENCE_FACTOR = 2.0
 SEND_FACTOR = 0.9
 #: What a heart-beat is on the wire.
 HEART_BEAT = b"\n"
+#: How many settled messages a subscription remembers at least (the latest), to tell a repeated ACK from a new one.
+SETTLED_KEPT = 1000
 #: CONNECT headers the session sets itself, which `connect_headers` may not override.
 RESERVED_CONNECT_HEADERS = ("accept-version", "host", "login", "passcode", "heart-beat")
 MASK = "***"
@@ -173,6 +175,19 @@ class Subscription(NamedTuple):
     headers: dict[str, str]
 
 
+class Settlement(NamedTuple):
+    """How a message was settled: by an ACK or NACK (`command`) naming `ack_id` (the message itself, or for a
+    cumulative ACK a later one of its subscription), inside `transaction` or not.
+
+    Strings only, not the frame: a record of plain strings costs the garbage
+    collector nothing, where thousands of kept Frames would slow every ACK.
+    """
+
+    command: str
+    ack_id: str
+    transaction: str | None
+
+
 # ----------------------------------------------------------------------
 # The session
 
@@ -220,6 +235,11 @@ class Session:
         self.subscriptions: dict[str, Subscription] = {}
         #: Per client-ack subscription: ack id -> MESSAGE, oldest first.
         self.outstanding: dict[str, dict[str, Frame]] = {}
+        #: Per client-ack subscription: ack id -> how it was settled (the latest SETTLED_KEPT at least).
+        self.settled: dict[str, dict[str, Settlement]] = {}
+        #: Per client-ack subscription: ack id -> transaction, for outstanding messages an ACK or NACK inside a
+        #: transaction settled. They stay in `outstanding` (in arrival order) until COMMIT drops them or ABORT frees them.
+        self.held: dict[str, dict[str, str]] = {}
         self.last_received = 0.0
         self.last_sent = 0.0
 
@@ -239,6 +259,10 @@ class Session:
         self.pending_receipts.clear()
         for pending in self.outstanding.values():
             pending.clear()
+        for done in self.settled.values():
+            done.clear()
+        for held in self.held.values():
+            held.clear()
         self.last_received = self.last_sent = now
 
     def connect_frame(self, login: str | None, passcode: str | None, host: str) -> Frame:
@@ -347,11 +371,15 @@ class Session:
         self.subscriptions[id] = Subscription(destination, ack, dict(headers or {}))
         if ack != "auto":
             self.outstanding[id] = {}
+            self.settled[id] = {}
+            self.held[id] = {}
         return frame
 
     def forget(self, id: str) -> Subscription | None:
         """Drop a subscription (unsubscribed, or its SUBSCRIBE never left)."""
         self.outstanding.pop(id, None)
+        self.settled.pop(id, None)
+        self.held.pop(id, None)
         return self.subscriptions.pop(id, None)
 
     def unsubscribe(self, id: str, receipt: str | None) -> Frame:
@@ -363,36 +391,97 @@ class Session:
     def acknowledge(self, build: Callable[..., Frame], message: Frame, transaction: str | None, receipt: str | None) -> Frame:
         """ACK or NACK (`build` is commands.ack or commands.nack) in the negotiated form; no longer outstanding."""
         frame = build(message, transaction=transaction, receipt=receipt, version=self.version)
-        self.sent(frame)
+        self._acknowledged(frame)
         return frame
 
     def sent(self, frame: Frame) -> None:
-        """Note a frame the caller sends as is: an ACK or NACK settles outstanding messages."""
+        """Note a frame the caller sends as is: an ACK or NACK settles outstanding messages, COMMIT and ABORT end a transaction."""
         command = frame.command
-        if command != "ACK" and command != "NACK":
-            return
+        if command == "ACK" or command == "NACK":
+            self._acknowledged(frame)
+        elif command == "COMMIT" or command == "ABORT":
+            self._end_transaction(frame.headers.get("transaction", ""), undo=command == "ABORT")
+
+    def _acknowledged(self, frame: Frame) -> None:
         ack_id = frame.headers.get(spec(self.version).ack_header)
         for sub_id, pending in self.outstanding.items():
             if ack_id in pending:
-                self._settle(pending, ack_id, cumulative=self.subscriptions[sub_id].ack == "client")
+                held = self.held[sub_id]
+                if held and ack_id in held:
+                    return  # settled already, by a transaction still open
+                transaction = frame.headers.get("transaction")
+                settlement = Settlement(frame.command, ack_id, transaction)
+                if transaction is None and self.subscriptions[sub_id].ack != "client":
+                    del pending[ack_id]  # the common case, kept short: one message, settled for good
+                    done = self.settled[sub_id]
+                    done[ack_id] = settlement
+                    if len(done) > 2 * SETTLED_KEPT:
+                        self._remember(sub_id, (), settlement)
+                    return
+                covered = self._covered(pending, held, ack_id, cumulative=self.subscriptions[sub_id].ack == "client")
+                for key in covered:
+                    if transaction is None:
+                        del pending[key]
+                    else:
+                        held[key] = transaction
+                self._remember(sub_id, covered, settlement)
                 return
 
     @staticmethod
-    def _settle(pending: dict[str, Frame], ack_id: str, cumulative: bool) -> None:
-        """Remove the message (and, for ack mode client, every older one of its subscription)."""
+    def _covered(pending: dict[str, Frame], held: dict[str, str], ack_id: str, cumulative: bool) -> list[str]:
+        """The ack ids an ACK of `ack_id` settles: itself, and for ack mode client every older one not settled yet."""
         if not cumulative:
-            del pending[ack_id]
-            return
+            return [ack_id]
+        covered = []
         for key in list(pending):
-            del pending[key]
+            if key not in held:
+                covered.append(key)
             if key == ack_id:
-                return
+                break
+        return covered
+
+    def _remember(self, sub_id: str, covered: tuple[str, ...] | list[str], settlement: Settlement) -> None:
+        """Record how the covered messages were settled.
+
+        At least the latest SETTLED_KEPT are kept: past twice that, the
+        record is cut back to the latest SETTLED_KEPT, so that remembering
+        costs one dict store per message, the cut included.
+        """
+        done = self.settled[sub_id]
+        for key in covered:
+            done[key] = settlement
+        if len(done) > 2 * SETTLED_KEPT:
+            latest = list(done)[-SETTLED_KEPT:]
+            self.settled[sub_id] = {key: done[key] for key in latest}
+
+    def _end_transaction(self, transaction: str, undo: bool) -> None:
+        """COMMIT: the transaction's acknowledgements stand and their messages are gone. ABORT: the broker undid
+        them, so their messages are outstanding again (in their places: they never left `outstanding`)."""
+        for sub_id, held in self.held.items():
+            keys = [key for key, owner in held.items() if owner == transaction]
+            pending, done = self.outstanding[sub_id], self.settled[sub_id]
+            for key in keys:
+                del held[key]
+                if undo:
+                    done.pop(key, None)
+                else:
+                    pending.pop(key, None)
+
+    def settled_by(self, id: str, ack_id: str) -> Settlement | None:
+        """How the message with this ack id on subscription `id` was settled (on this connection), or None."""
+        return self.settled.get(id, {}).get(ack_id)
 
     def unacknowledged(self, id: str | None = None) -> list[Frame]:
-        """Messages of client-ack subscriptions (or of subscription `id`) received and not yet ACKed or NACKed, oldest first."""
-        if id is not None:
-            return list(self.outstanding.get(id, {}).values())
-        return [message for pending in self.outstanding.values() for message in pending.values()]
+        """Messages of client-ack subscriptions (or of subscription `id`) received and not yet ACKed or NACKed, oldest first.
+
+        Safe while another thread files arrivals: each dict is copied whole before it is read.
+        """
+        ids = [id] if id is not None else list(self.outstanding)
+        found = []
+        for sub_id in ids:
+            held = self.held.get(sub_id) or ()
+            found += [message for key, message in list(self.outstanding.get(sub_id, {}).items()) if key not in held]
+        return found
 
     def renewals(self) -> list[Frame]:
         """SUBSCRIBE frames that renew every live subscription, with the same ids, on a new connection."""

@@ -18,7 +18,6 @@ import click
 
 from stomper import FrameParser, commands
 from stomper.commands import ACK_MODES, next_id
-from stomper.errors import ReceiptTimeout
 from stomper.rules import version_problem
 
 from .errors import nearest
@@ -172,13 +171,9 @@ def unsubscribe_command(session: Session, subscription: str) -> None:
             known = ", ".join(session.subscriptions) or "none"
             raise ReplError(f"no subscription {subscription!r} (subscriptions: {known})")
         sub_id = matches[0]
-    if not session.connected:
-        session.forget_subscription(sub_id)
-        session.out.info(f"forgot {sub_id} (not connected: it will not be renewed)")
-        return
-    session.conn.unsubscribe(sub_id, **session.receipt_args())
-    session.forget_subscription(sub_id)
-    session.out.info(f"unsubscribed {sub_id}")
+    connected = session.connected
+    session.unsubscribe(sub_id)
+    session.out.info(f"unsubscribed {sub_id}" if connected else f"forgot {sub_id} (not connected: it will not be renewed)")
 
 
 def _acknowledge(session: Session, what: str, message: str | None, every: bool) -> None:
@@ -197,21 +192,17 @@ def _acknowledge(session: Session, what: str, message: str | None, every: bool) 
 
 
 def _send_acknowledgement(session: Session, what: str, entry: Entry) -> None:
-    """Send the ACK/NACK of `entry` and record what it settled, so that no message is ever acknowledged twice."""
+    """Send the ACK/NACK of `entry`; the library session records what it settled, so that no message is acknowledged twice."""
     conn = session.require()
     deferred = deferred_receipt(session)
-    try:
-        if deferred:
-            build = commands.ack if what == "ack" else commands.nack
-            conn.send_frame(build(entry.frame, transaction=session.transaction, receipt=deferred, version=conn.version))
-        else:
-            getattr(conn, what)(entry.frame, transaction=session.transaction, **session.receipt_args())
-    except ReceiptTimeout:
-        session.settle(entry, f"{what}ed by {last_out(session, what.upper())}")  # sent: only its receipt is missing
-        raise
-    covered = session.settle(entry, f"{what}ed by {last_out(session, what.upper())}")
+    if deferred:
+        build = commands.ack if what == "ack" else commands.nack
+        conn.send_frame(build(entry.original, transaction=session.transaction, receipt=deferred, version=conn.version))
+    else:
+        getattr(conn, what)(entry.original, transaction=session.transaction, **session.receipt_args())
+    covered = [other for other in session.settled_with(entry) if other is not entry]
     where = f" in transaction {session.transaction}" if session.transaction else ""
-    also = f", and with it #{', #'.join(str(other.number) for other in covered[1:])}" if len(covered) > 1 else ""
+    also = f", and with it #{', #'.join(str(other.number) for other in covered)}" if covered else ""
     session.out.info(f"{what}ed #{entry.number} (message-id {entry.frame.headers.get('message-id', '?')}){also}{where}"
                      f"{receipt_note(None, deferred)}")
 
@@ -266,7 +257,6 @@ def _finish(session: Session, what: str, transaction: str | None) -> None:
         raise ReplError(f"no transaction to {what} (use `begin`)")
     getattr(session.require(), what)(transaction, **session.receipt_args())
     if transaction == session.transaction:
-        session.end_transaction(committed=what == "commit")
         session.transaction = None
     session.out.info(f"{'committed' if what == 'commit' else 'aborted'} transaction {transaction}")
 

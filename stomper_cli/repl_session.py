@@ -1,4 +1,10 @@
-"""The REPL's session: one broker connection, its frame history and the state commands share (subscriptions, acks).
+"""The REPL's session: one broker connection, its frame history and the state commands share.
+
+What STOMP itself remembers (live subscriptions, which messages await an
+ACK, which ACK or NACK settled a message, what an ABORT undoes) is the
+library session's, `conn.protocol`, kept across `disconnect`/`connect` and
+renewed by the Connection after a failover: the REPL keeps no copy of it,
+only the history of frames, to name messages and frames by number.
 
 This module knows nothing of prompt_toolkit nor of the commands: the
 commands (`repl_commands`) operate on a Session, and the interactive prompt
@@ -21,14 +27,16 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import IO
 
 from rich.text import Text
 
 from stomper import Frame, FrameError, FrameParser
 from stomper.commands import next_id
-from stomper.errors import BrokerError, ReceiptTimeout, StompError
+from stomper.errors import BrokerError, ConnectionLost, ReceiptTimeout, StompError
+from stomper.session import Settlement
+from stomper.versions import spec
 
 from .errors import EXIT_CONNECTION, EXIT_ERROR, EXIT_OK, CliError, ConnectionProblem, TimeoutExpired, classify, mask
 from .options import ConnectionParams, open_connection
@@ -40,8 +48,6 @@ READER_POLL = 0.2
 RECEIPT_TIMEOUT = 30.0
 #: The longest wait for DISCONNECT's receipt: leaving must not hang on a silent broker.
 DISCONNECT_TIMEOUT = 2.0
-#: Subscription ack modes whose messages wait for an ACK or NACK.
-ACKED_MODES = frozenset({"client", "client-individual"})
 #: The commands whose arrival is printed at once.
 SHOWN_ARRIVALS = frozenset({"MESSAGE", "RECEIPT", "ERROR"})
 
@@ -118,15 +124,8 @@ class Entry:
     frame: Frame
     version: str
     connection: int = 0  # which connection of the session carried it (acks are only valid on that one)
-
-
-@dataclass
-class SubscriptionSpec:
-    """What a `subscribe` asked for, to renew it on `connect`."""
-
-    destination: str
-    ack: str
-    headers: dict[str, str] = field(default_factory=dict)
+    #: The frame object the connection handed over (before masking): the library's records point at it.
+    original: Frame | None = None
 
 
 def mask_frame(frame: Frame) -> Frame:
@@ -155,18 +154,14 @@ class Session:
         self.verbose = verbose
         self.conn = None
         self.history: list[Entry] = []
-        self.subscriptions: dict[str, SubscriptionSpec] = {}
         self.transaction: str | None = None
         self.receipts = False
         self.receipt_timeout = receipt_timeout
         #: Where multi-line commands read their next line; set by whoever runs the command lines.
         self.more_lines: Callable[[], str | None] = lambda: None
-        self._connection = 0  # counts the session's connections
-        self._unacked: list[Entry] = []  # messages of client-ack subscriptions still awaiting ACK/NACK, oldest first
-        self._ack_modes: dict[str, str] = {}  # subscription id -> ack mode
-        self._ended: dict[str, int] = {}  # unsubscribed id -> the last history number it could have delivered
-        self._settled: dict[int, str] = {}  # history number of a message -> how it was settled ("acked by #9")
-        self._settled_in_transaction: list[Entry] = []  # undone by `abort`
+        self._connection = 0  # counts the session's connections (each CONNECTED)
+        self._entries: dict[int, Entry] = {}  # id() of a MESSAGE the connection handed over -> its entry
+        self._notes_shown = 0  # how many of the connection's notes were shown (under -v)
         self.exit_code = EXIT_OK
         self.interactive = False
         self._destinations: dict[str, None] = {}  # insertion-ordered set
@@ -189,8 +184,12 @@ class Session:
         if direction == "out":
             frame = wire_form(frame, version)
         with self._arrived:
-            entry = Entry(len(self.history) + 1, direction, frame, version, self._connection)
+            if direction == "in" and frame.command == "CONNECTED":
+                self._connection += 1
+            entry = Entry(len(self.history) + 1, direction, frame, version, self._connection, original)
             self.history.append(entry)
+            if frame.command == "MESSAGE":
+                self._entries[id(original)] = entry
             destination = frame.headers.get("destination")
             if destination and frame.command in ("SEND", "SUBSCRIBE", "MESSAGE"):
                 self._destinations[destination] = None
@@ -198,8 +197,6 @@ class Session:
                 self._last_arrival = time.monotonic()
                 if frame.command == "MESSAGE":
                     self._message_count += 1
-                    if self.ack_mode(entry) in ACKED_MODES:
-                        self._unacked.append(entry)
                 self._arrived.notify_all()
         if (direction == "in" and frame.command in SHOWN_ARRIVALS) or (self.verbose and frame.command not in ("CONNECT", "CONNECTED")):
             arrow = "<<<" if direction == "in" else ">>>"
@@ -246,16 +243,31 @@ class Session:
         raise ReplError(f"no message with message-id or number {reference!r}")
 
     # ------------------------------------------------------------------
-    # What is acknowledged: a message is settled once, by one ACK or NACK
+    # What is acknowledged: the library session knows; the history names it
+
+    @property
+    def subscriptions(self) -> dict:
+        """Live subscriptions, id -> stomper.session.Subscription(destination, ack, headers): the library session's own."""
+        return self.conn.protocol.subscriptions if self.conn is not None else {}
 
     def ack_mode(self, entry: Entry) -> str | None:
-        """The ack mode of the subscription that delivered `entry` (None when the session did not make it)."""
-        return self._ack_modes.get(entry.frame.headers.get("subscription", ""))
+        """The ack mode of the live subscription that delivered `entry` (None when it is not live)."""
+        subscription = self.subscriptions.get(entry.frame.headers.get("subscription", ""))
+        return subscription.ack if subscription is not None else None
+
+    def _entries_of(self, frames: list[Frame]) -> list[Entry]:
+        with self._arrived:
+            return [self._entries[id(frame)] for frame in frames if id(frame) in self._entries]
 
     def unacked(self) -> list[Entry]:
         """The messages of client and client-individual subscriptions not yet acknowledged, oldest first."""
-        with self._arrived:
-            return list(self._unacked)
+        if self.conn is None:
+            return []
+        return sorted(self._entries_of(self.conn.unacknowledged()), key=lambda entry: entry.number)
+
+    def ack_id(self, entry: Entry) -> str:
+        """What an ACK of `entry` names it by, in the version it came in."""
+        return spec(entry.version).ack_id(entry.frame.headers) or ""
 
     def to_settle(self, reference: str | None) -> Entry:
         """The message an `ack`/`nack` names, checked so that the broker never sees a second ACK of one message.
@@ -269,64 +281,75 @@ class Session:
                 raise ReplError("no unacknowledged message (only subscriptions with --ack client or client-individual wait for one)")
             return unacked[0]
         entry = self.find_message(reference)
-        with self._arrived:
-            settled = self._settled.get(entry.number)
-        if settled is not None:
-            raise ReplError(f"#{entry.number} was already {settled}: not sent again")
         sub_id = entry.frame.headers.get("subscription", "")
-        if entry.number <= self._ended.get(sub_id, 0):
-            raise ReplError(f"#{entry.number} came on subscription {sub_id}, which was unsubscribed: the broker takes no ACK for it "
-                            "(RabbitMQ refuses it, ActiveMQ delivers the message again)")
         if entry.connection != self._connection:
             raise ReplError(f"#{entry.number} came on an earlier connection: the broker delivers it again, settle the new delivery")
+        settlement = self.conn.protocol.settled_by(sub_id, self.ack_id(entry)) if self.conn is not None else None
+        if settlement is not None:
+            raise ReplError(f"#{entry.number} was already {self.how_settled(entry, settlement)}: not sent again")
+        if self._unsubscribed_since(entry):
+            raise ReplError(f"#{entry.number} came on subscription {sub_id}, which was unsubscribed: the broker takes no ACK for it "
+                            "(RabbitMQ refuses it, ActiveMQ delivers the message again)")
         if self.ack_mode(entry) == "auto":
-            raise ReplError(f"#{entry.number} came on subscription {entry.frame.headers.get('subscription')} with ack auto: "
-                            "the broker needs no ACK for it")
+            raise ReplError(f"#{entry.number} came on subscription {sub_id} with ack auto: the broker needs no ACK for it")
+        if entry not in self.unacked():
+            raise ReplError(f"#{entry.number} awaits no acknowledgement (it was acked or nacked long ago): not sent again")
         return entry
+
+    def _unsubscribed_since(self, entry: Entry) -> bool:
+        """Whether the subscription that delivered `entry` ended after it (even if its id was used again since)."""
+        sub_id = entry.frame.headers.get("subscription", "")
+        if sub_id not in self.subscriptions:
+            return True
+        return any(later.direction == "out" and later.frame.command == "UNSUBSCRIBE" and later.frame.headers.get("id") == sub_id
+                   for later in self.history[entry.number:])
+
+    def how_settled(self, entry: Entry, settlement: Settlement) -> str:
+        """'acked by #9', with '(cumulatively, with #7)' when the ACK named a later message of a client subscription."""
+        by = self.acknowledgement_entry(settlement)
+        how = f"{settlement.command.lower()}ed by #{by.number if by else '?'}"
+        if settlement.ack_id == self.ack_id(entry):
+            return how
+        other = self.message_by_ack_id(entry.frame.headers.get("subscription", ""), settlement.ack_id)
+        return f"{how} (cumulatively, with #{other.number if other else '?'})"
+
+    def acknowledgement_entry(self, settlement: Settlement) -> Entry | None:
+        """The ACK or NACK of this connection that made `settlement` (the latest that matches it)."""
+        for entry in reversed(self.history):
+            if entry.connection != self._connection:
+                return None
+            frame = entry.frame
+            if (entry.direction == "out" and frame.command == settlement.command
+                    and frame.headers.get(spec(entry.version).ack_header) == settlement.ack_id
+                    and frame.headers.get("transaction") == settlement.transaction):
+                return entry
+        return None
+
+    def message_by_ack_id(self, sub_id: str, ack_id: str | None) -> Entry | None:
+        """The MESSAGE of this connection and subscription that an ACK names by `ack_id`."""
+        for entry in reversed(self.messages()):
+            if entry.connection != self._connection:
+                return None
+            if entry.frame.headers.get("subscription") == sub_id and self.ack_id(entry) == ack_id:
+                return entry
+        return None
+
+    def settled_with(self, entry: Entry) -> list[Entry]:
+        """The messages the ACK or NACK just sent for `entry` settled: itself, and in `client` mode the earlier ones."""
+        sub_id = entry.frame.headers.get("subscription", "")
+        settled = self.conn.protocol.settled.get(sub_id, {})
+        settlement = settled.get(self.ack_id(entry))
+        covered = [self.message_by_ack_id(sub_id, ack_id) for ack_id, how in list(settled.items()) if how is settlement]
+        return sorted({other.number: other for other in covered if other is not None}.values(), key=lambda other: other.number)
 
     def newest_unacked_per_subscription(self) -> list[Entry]:
         """What `ack --all` sends: per subscription in `client` mode the newest message alone (its ACK covers the
         ones before it); in `client-individual` mode every message."""
-        chosen: dict[str, Entry] = {}
-        individual: list[Entry] = []
-        for entry in self.unacked():
-            if self.ack_mode(entry) == "client":
-                chosen[entry.frame.headers.get("subscription", "")] = entry
-            else:
-                individual.append(entry)
-        return sorted([*chosen.values(), *individual], key=lambda entry: entry.number)
-
-    def settle(self, entry: Entry, how: str) -> list[Entry]:
-        """Record that `entry` was acked or nacked (`how`, e.g. "acked by #9"); returns every message this settled.
-
-        In `client` mode an ACK is cumulative (STOMP: it covers every earlier
-        message of the subscription), so those are settled with it; RabbitMQ
-        applies a NACK the same way.
-        """
-        subscription = entry.frame.headers.get("subscription")
-        cumulative = self.ack_mode(entry) == "client"
-        with self._arrived:
-            covered = [entry] + [other for other in self._unacked if cumulative and other.number < entry.number
-                                 and other.frame.headers.get("subscription") == subscription]
-            for settled in covered:
-                self._settled[settled.number] = how if settled is entry else f"{how} (cumulatively, with #{entry.number})"
-                if settled in self._unacked:
-                    self._unacked.remove(settled)
-            if self.transaction is not None:
-                self._settled_in_transaction += covered
-        return covered
-
-    def end_transaction(self, committed: bool) -> None:
-        """After COMMIT the transaction's acks stand; after ABORT the broker undid them, so their messages await one again."""
-        with self._arrived:
-            undone, self._settled_in_transaction = self._settled_in_transaction, []
-            if committed:
-                return
-            for entry in undone:
-                self._settled.pop(entry.number, None)
-                if entry.connection == self._connection:
-                    self._unacked.append(entry)
-            self._unacked.sort(key=lambda entry: entry.number)
+        chosen: list[Entry] = []
+        for sub_id, subscription in list(self.subscriptions.items()):
+            waiting = self._entries_of(self.conn.unacknowledged(sub_id))
+            chosen += waiting[-1:] if subscription.ack == "client" else waiting
+        return sorted(chosen, key=lambda entry: entry.number)
 
     def failed(self, code: int) -> None:
         """Remember a failure: the first one sets the exit code of a scripted run."""
@@ -346,28 +369,48 @@ class Session:
             raise ConnectionProblem("not connected (use `connect`)")
         return self.conn
 
+    @property
+    def failover(self) -> bool:
+        """Whether a lost connection is re-established by the library: when several URLs were given."""
+        return len(self.params.urls) > 1
+
     def connect(self) -> None:
-        """Connect, start the reader, renew the session's subscriptions."""
+        """Connect, start the reader, renew the subscriptions the library session keeps."""
         if self.connected:
             self.out.info(f"already connected to {self.conn.url}")
             return
-        self._drop_connection()
-        with self._arrived:
-            self._connection += 1
-        conn = open_connection(self.params, on_frame=self.on_frame)
-        self.conn = conn
-        try:
-            conn.connect()
-        except BaseException:
-            self.conn = None
-            raise
+        self._stop_reader()
+        conn = self.conn
+        if conn is None:
+            conn = self.conn = open_connection(self.params, on_frame=self.on_frame, reconnect=self.failover,
+                                               on_reconnect=self._reconnected)
+        conn.close()  # what is left of a lost connection; a closed one connects again, keeping its session
+        conn.reconnect = self.failover  # `disconnect` turned it off
+        conn.connect()
         send_every, receive_every = conn.heart_beats
         self.out.info(f"connected to {conn.url}: STOMP {conn.version}, server {conn.server or '?'}, session {conn.session or '?'}, "
                       f"heart-beats {send_every},{receive_every} ms")
+        self._show_notes()
         self._start_reader(conn)
-        for sub_id, spec in list(self.subscriptions.items()):
-            conn.subscribe(spec.destination, ack=spec.ack, id=sub_id, headers=spec.headers, **self.receipt_args())
-            self.out.info(f"re-subscribed {sub_id} to {spec.destination}")
+        for frame in conn.protocol.renewals():
+            conn.send_frame(frame, **self.receipt_args())
+            self.out.info(f"re-subscribed {frame.headers['id']} to {frame.headers['destination']}")
+
+    def _reconnected(self, lost: ConnectionLost) -> None:
+        """The library failed over (any thread): say where to, on one line; the transaction died with the old connection."""
+        conn = self.conn
+        count = len(conn.subscriptions)
+        self.out.info(f"{lost}; reconnected to {conn.url} — {count} subscription{'' if count == 1 else 's'} renewed")
+        self._end_transaction("the broker dropped it with the connection")
+        self._show_notes()
+
+    def _show_notes(self) -> None:
+        """Under -v, the library's notes about the connection not shown yet (e.g. a broker heart-beat it had to clamp)."""
+        notes = self.conn.notes
+        if self.verbose:
+            for note in notes[self._notes_shown:]:
+                self.out.info(f"note: {note}")
+        self._notes_shown = len(notes)
 
     def disconnect(self) -> None:
         """DISCONNECT (with a bounded wait for its receipt) and stop the reader; subscriptions are kept for `connect`."""
@@ -378,14 +421,11 @@ class Session:
             return
         self._stop_reader()
         self._end_transaction("the connection was closed")
-        self._forget_deliveries()
         timeout = min(self.receipt_timeout, DISCONNECT_TIMEOUT)
         try:
             conn.disconnect(timeout=timeout)
         except ReceiptTimeout:
             raise ConnectionProblem(f"no receipt for DISCONNECT in {timeout:g} s") from None
-        finally:
-            self.conn = None
         self.out.info("disconnected")
 
     def close(self) -> None:
@@ -398,11 +438,10 @@ class Session:
         self._drop_connection()
 
     def _drop_connection(self) -> None:
+        """Stop reading and close the socket; the Connection (and the subscriptions its session keeps) stays for `connect`."""
         self._stop_reader()
-        self._forget_deliveries()
-        conn, self.conn = self.conn, None
-        if conn is not None:
-            conn.close()
+        if self.conn is not None:
+            self.conn.close()
 
     def _start_reader(self, conn) -> None:
         self._reader_stop = stop = threading.Event()
@@ -433,48 +472,27 @@ class Session:
         text = str(error)
         self.out.error(f"{text if text.startswith('connection lost') else 'connection lost: ' + text} (type `connect` to reconnect)")
         self._end_transaction("the broker dropped it with the connection")
-        self._forget_deliveries()
         with self._arrived:
             self._arrived.notify_all()
-
-    def _forget_deliveries(self) -> None:
-        """With its connection gone, no message awaits an ACK from us: the broker delivers them again, anew."""
-        with self._arrived:
-            self._unacked.clear()
 
     def _end_transaction(self, why: str) -> None:
         if self.transaction is not None:
             self.out.info(f"transaction {self.transaction} is over: {why}")
             self.transaction = None
-            with self._arrived:
-                self._settled_in_transaction.clear()
 
     def subscribe(self, destination: str, ack: str, sub_id: str | None, headers: dict[str, str]) -> str:
-        """SUBSCRIBE, the subscription known to the session before the broker can deliver on it.
-
-        The reader thread may receive the first MESSAGE before `subscribe`
-        returns; it must already know the ack mode to track what awaits an ACK.
-        """
+        """SUBSCRIBE; the library session knows the subscription (and its ack mode) before the broker can deliver on it."""
         if sub_id is not None and sub_id in self.subscriptions:
             raise ReplError(f"subscription id {sub_id!r} is in use")
         conn = self.require()
-        sub_id = sub_id or next_id("sub")
-        self.subscriptions[sub_id] = SubscriptionSpec(destination, ack, dict(headers))
-        self._ack_modes[sub_id] = ack
-        try:
-            conn.subscribe(destination, ack=ack, id=sub_id, headers=dict(headers), **self.receipt_args())
-        except (ConnectionProblem, StompError):
-            if not self.connected:
-                del self.subscriptions[sub_id]
-            raise
-        return sub_id
+        return conn.subscribe(destination, ack=ack, id=sub_id or next_id("sub"), headers=dict(headers), **self.receipt_args())
 
-    def forget_subscription(self, sub_id: str) -> None:
-        """After UNSUBSCRIBE: the subscription is not renewed, and its messages no longer await (nor take) an ACK."""
-        del self.subscriptions[sub_id]
-        with self._arrived:
-            self._ended[sub_id] = len(self.history)
-            self._unacked = [entry for entry in self._unacked if entry.frame.headers.get("subscription") != sub_id]
+    def unsubscribe(self, sub_id: str) -> None:
+        """UNSUBSCRIBE (or, not connected, forget it): it is not renewed, and its messages no longer take an ACK."""
+        if self.connected:
+            self.conn.unsubscribe(sub_id, **self.receipt_args())
+        else:
+            self.conn.protocol.forget(sub_id)
 
     def receipt_args(self) -> dict:
         """The receipt=/timeout= arguments for a Connection call, per `receipts on|off`."""

@@ -11,6 +11,7 @@ import uuid
 import pytest
 
 from stomper.connection import BrokerError, ConnectFailed, Connection, ReceiptTimeout, parse_url
+from stomper.versions import spec
 
 from .conftest import BROKERS, require_broker
 
@@ -312,3 +313,29 @@ def test_unacknowledged_messages_are_tracked_until_acked(conn, queue):
     assert conn.unacknowledged() == [first]
     conn.ack(first, receipt=True, timeout=WAIT)
     assert conn.unacknowledged() == []
+
+
+
+def test_abort_makes_the_transactions_acknowledged_messages_outstanding_again(broker, conn, queue):
+    conn.subscribe(queue, ack="client-individual", id="work", receipt=True, timeout=WAIT)
+    for body in (b"one", b"two"):
+        conn.send(queue, body, receipt=True, timeout=WAIT)
+    one, two = conn.receive(timeout=WAIT), conn.receive(timeout=WAIT)
+    assert (one.body, two.body) == (b"one", b"two")
+    ack_id = spec(conn.version).ack_id(one.headers)
+    transaction = conn.begin(receipt=True, timeout=WAIT)
+    conn.ack(one, transaction=transaction)
+    assert conn.unacknowledged("work") == [two]
+    assert conn.protocol.settled_by("work", ack_id) == ("ACK", ack_id, transaction)
+    conn.abort(transaction, receipt=True, timeout=WAIT)
+    assert conn.unacknowledged("work") == [one, two]  # in arrival order
+    assert conn.protocol.settled_by("work", ack_id) is None
+    transaction = conn.begin(receipt=True, timeout=WAIT)
+    conn.ack(one, transaction=transaction)
+    conn.ack(two, transaction=transaction)
+    conn.commit(transaction, receipt=True, timeout=WAIT)
+    assert conn.unacknowledged() == []
+    conn.unsubscribe("work", receipt=True, timeout=WAIT)
+    with broker.connection() as again:
+        again.subscribe(queue, ack="client-individual", receipt=True, timeout=WAIT)
+        assert again.receive(timeout=2) is None  # the committed acknowledgements stood

@@ -226,7 +226,9 @@ def test_receive_from_several_threads_delivers_each_message_once():
 def test_reconnect_resubscribes_on_the_next_url():
     subscribed = []
     with FakePeer([("expect", 1), ("close",)]) as first, FakePeer([("expect", 1), ("send", MESSAGE), ("hold",)]) as second:
-        conn = Connection([first.url, second.url], heart_beat=(0, 0), reconnect=True, reconnect_timeout=20)
+        failovers = []
+        conn = Connection([first.url, second.url], heart_beat=(0, 0), reconnect=True, reconnect_timeout=20,
+                          on_reconnect=lambda lost: failovers.append((str(lost), conn.url, dict(conn.subscriptions))))
         conn.connect()
         subscribed.append(conn.subscribe("/queue/a", id="s"))
         try:
@@ -235,6 +237,10 @@ def test_reconnect_resubscribes_on_the_next_url():
             assert conn.url == str(second.url).replace("secret", "***")
         finally:
             conn.close()
+    assert len(failovers) == 1
+    why, url, renewed = failovers[0]
+    assert why.startswith(f"connection lost ({str(first.url).replace('secret', '***')}): ") and "secret" not in why
+    assert url == str(second.url).replace("secret", "***") and renewed == {"s": "/queue/a"}
     resubscribe = FrameParser().feed(second.data().split(b"\0", 1)[1])[0]
     assert resubscribe.command == "SUBSCRIBE"
     assert resubscribe.headers["id"] == "s" and resubscribe.headers["destination"] == "/queue/a"

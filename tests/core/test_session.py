@@ -13,7 +13,9 @@ from stomper.session import (
     MAX_HEART_BEAT_MS,
     MAX_TIMEOUT,
     RESERVED_CONNECT_HEADERS,
+    SETTLED_KEPT,
     Session,
+    Settlement,
     check_heart_beat,
     check_timeout,
     masked,
@@ -269,3 +271,62 @@ def test_ack_modes_come_from_the_version():
     with pytest.raises(FrameError, match="ack mode 'client-individual' does not exist in STOMP 1.0"):
         session.subscribe("/queue/q", "client-individual", "s", None, None)
     assert "s" not in session.subscriptions
+
+
+def test_the_session_remembers_how_each_message_was_settled():
+    session = connected()
+    session.subscribe("/queue/q", "client", "sub-a", None, None)
+    session.receive_data(message(1) + message(2) + message(3), 1.0)
+    session.acknowledge(commands.ack, session.messages[1], None, None)
+    cumulative = Settlement("ACK", "a-2", None)
+    assert session.settled_by("sub-a", "a-1") == cumulative and session.settled_by("sub-a", "a-2") == cumulative
+    assert session.settled_by("sub-a", "a-1") is session.settled_by("sub-a", "a-2")  # one ACK settled both
+    assert session.settled_by("sub-a", "a-3") is None
+    session.acknowledge(commands.nack, session.messages[2], "tx-1", None)
+    assert session.settled_by("sub-a", "a-3") == ("NACK", "a-3", "tx-1")
+    session.start(2.0)  # ack ids mean nothing on a new connection
+    assert session.settled_by("sub-a", "a-1") is None
+
+
+def test_settled_messages_are_remembered_up_to_a_bound():
+    session = connected()
+    session.subscribe("/queue/q", "client-individual", "sub-a", None, None)
+    count = 2 * SETTLED_KEPT + 1
+    session.receive_data(b"".join(message(number) for number in range(count)), 1.0)
+    sizes = []
+    for received in list(session.messages):
+        session.acknowledge(commands.ack, received, None, None)
+        sizes.append(len(session.settled["sub-a"]))
+    assert max(sizes) == 2 * SETTLED_KEPT and sizes[-1] == SETTLED_KEPT  # cut back to the latest once past twice the bound
+    assert session.settled_by("sub-a", f"a-{count - SETTLED_KEPT - 1}") is None
+    assert session.settled_by("sub-a", f"a-{count - SETTLED_KEPT}") is not None
+    assert session.unacknowledged() == []
+
+
+def test_abort_makes_the_transactions_acks_outstanding_again_in_arrival_order_and_commit_drops_them():
+    session = connected()
+    session.subscribe("/queue/q", "client-individual", "sub-a", None, None)
+    session.receive_data(message(1) + message(2) + message(3), 1.0)
+    first, second, third = session.messages
+    session.acknowledge(commands.ack, second, "tx-1", None)
+    session.acknowledge(commands.ack, second, None, None)  # a repeat changes nothing
+    assert [frame.body for frame in session.unacknowledged()] == [b"body 1", b"body 3"]
+    assert session.settled_by("sub-a", "a-2").transaction == "tx-1"
+    session.sent(commands.abort("tx-1"))
+    assert [frame.body for frame in session.unacknowledged()] == [b"body 1", b"body 2", b"body 3"]
+    assert session.settled_by("sub-a", "a-2") is None
+    session.acknowledge(commands.ack, third, "tx-2", None)
+    session.acknowledge(commands.ack, first, None, None)
+    session.sent(commands.commit("tx-2"))
+    assert [frame.body for frame in session.unacknowledged()] == [b"body 2"]
+    assert session.outstanding["sub-a"] == {"a-2": second} and session.held["sub-a"] == {}
+
+
+def test_a_cumulative_ack_in_a_transaction_is_undone_whole_by_abort():
+    session = connected()
+    session.subscribe("/queue/q", "client", "sub-a", None, None)
+    session.receive_data(message(1) + message(2) + message(3), 1.0)
+    session.acknowledge(commands.ack, session.messages[1], "tx-1", None)
+    assert [frame.body for frame in session.unacknowledged("sub-a")] == [b"body 3"]
+    session.sent(commands.abort("tx-1"))
+    assert [frame.body for frame in session.unacknowledged("sub-a")] == [b"body 1", b"body 2", b"body 3"]

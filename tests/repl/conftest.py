@@ -58,6 +58,8 @@ class FakeBroker:
     """
 
     port: int = 0
+    #: The heart-beat header of its CONNECTED.
+    heart_beat: str = "0,0"
     connections: list[list[Frame]] = field(default_factory=list)
     _server: socket.socket | None = None
     _stopped: bool = False
@@ -100,7 +102,7 @@ class FakeBroker:
         replies = []
         destination = frame.headers.get("destination")
         if frame.command in ("CONNECT", "STOMP"):
-            replies.append(Frame("CONNECTED", {"version": "1.2", "heart-beat": "0,0", "server": "fake/1", "session": "s-1"}))
+            replies.append(Frame("CONNECTED", {"version": "1.2", "heart-beat": self.heart_beat, "server": "fake/1", "session": "s-1"}))
         elif frame.command == "SEND" and destination == "/queue/drop":
             return False
         elif frame.command == "SEND" and destination == "/queue/error":

@@ -90,3 +90,25 @@ def test_receipt_timeout_must_be_a_positive_finite_number(tmp_path):
     assert run.code == 2
     assert len(run.err.splitlines()) == 2 and "is not a number of seconds from 0.001 to" in run.err
     assert "receipts on (wait 2.5 s)" in run.out
+
+
+def test_a_clamped_broker_heart_beat_is_a_note_under_verbose_only(fake_broker, tmp_path):
+    # No real broker can be made to ask for a heart-beat beyond what a timer holds.
+    fake_broker.heart_beat = "0,3000000000"
+    note = "note: the broker's heart-beat '0,3000000000' is beyond 1000000000 ms; using 1000000000,0"
+    quiet = run_repl(fake_broker.url, "status\n", "--heart-beat", "10000,0", tmp_path=tmp_path)
+    loud = run_repl(fake_broker.url, "status\n", "--heart-beat", "10000,0", tmp_path=tmp_path, before=("-v",))
+    assert quiet.code == 0 and loud.code == 0, quiet.err + loud.err
+    assert note not in quiet.out and "heart-beats:   1000000000,0 ms" in quiet.out
+    assert loud.out.count(note) == 1
+    assert loud.out.index("connected to ") < loud.out.index(note) < loud.out.index("connected:     ")
+
+
+def test_wait_refuses_what_is_not_a_finite_number_of_seconds(tmp_path):
+    script = "wait nan\nwait inf\nwait -- -1\nwait soon\nwait 0\n"
+    run = run_repl("stomp://127.0.0.1:9", script, "--no-connect", tmp_path=tmp_path)
+    assert run.code == 2, run.err
+    errors = run.err.splitlines()
+    assert len(errors) == 4, run.err
+    assert all("wait: Invalid value for '[SECONDS]'" in error and "is not a number of seconds from 0 to" in error for error in errors)
+    assert run.out.splitlines() == ["0 messages arrived"]  # `wait 0` ran

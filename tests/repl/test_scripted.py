@@ -5,11 +5,9 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import threading
-import time
 import uuid
 
-from repl_helpers import REPL, repl_env, run_repl
+from repl_helpers import ReplProcess, repl_env, run_repl
 
 pytestmark = __import__("pytest").mark.broker
 
@@ -259,41 +257,6 @@ def test_exit_on_error_stops_and_wait_count_times_out_with_4(broker, queue, tmp_
     assert run.code == 4
     assert "wait: 0 of 1 messages arrived" in run.err
     assert "sent #" not in run.out
-
-
-class ReplProcess:
-    """`stomper repl` reading commands from a pipe, fed one at a time, its stdout watched."""
-
-    def __init__(self, url: str) -> None:
-        self.process = subprocess.Popen([*REPL, "--url", url], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        text=True, env=repl_env())
-        self.out = ""
-        self._lock = threading.Lock()
-        threading.Thread(target=self._collect, daemon=True).start()
-
-    def _collect(self) -> None:
-        for line in self.process.stdout:
-            with self._lock:
-                self.out += line
-
-    def send(self, line: str) -> None:
-        self.process.stdin.write(line + "\n")
-        self.process.stdin.flush()
-
-    def expect(self, pattern: str, start: int = 0, timeout: float = 30) -> re.Match:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                found = re.compile(pattern, re.MULTILINE).search(self.out, start)
-            if found:
-                return found
-            time.sleep(0.05)
-        raise AssertionError(f"{pattern!r} did not appear in:\n{self.out}")
-
-    def finish(self) -> tuple[int, str]:
-        self.process.stdin.close()
-        code = self.process.wait(60)
-        return code, self.process.stderr.read()
 
 
 def test_ack_by_message_id_on_a_live_pipe(broker, queue):
