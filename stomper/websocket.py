@@ -5,18 +5,21 @@ several messages and a message may hold several frames, so this stream
 hands the STOMP parser the messages' payloads as one byte stream, exactly as
 TCP would. The WebSocket protocol itself (the HTTP upgrade, masking,
 fragmentation, ping and close) is done by `wsproto`, which, like stomper's
-core, does no I/O of its own; this module moves its bytes over a blocking
-socket (plain or TLS).
+core, does no I/O of its own; this module moves its bytes over the TCP or
+TLS transport of stomper.transport, so polling, TLS and waking a blocked
+reader work as they do for plain STOMP.
 
-`wsproto` is an optional dependency (`pip install stomper[websocket]`),
-imported only when a ws:// or wss:// URL is used.
+`wsproto` is installed with stomper but imported only when a ws:// or
+wss:// URL is used (stomper.transport loads this module on demand).
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
-from typing import Any
+import threading
+import time
+from typing import Any, BinaryIO, ClassVar
 
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import (
@@ -25,15 +28,18 @@ from wsproto.events import (
     CloseConnection,
     Ping,
     RejectConnection,
-    RejectData,
     Request,
     TextMessage,
 )
-from wsproto.utilities import LocalProtocolError
+from wsproto.utilities import LocalProtocolError, RemoteProtocolError
+
+from .transport import RECV_SIZE, TcpTransport, TlsSettings, TlsTransport, copy_file
+from .url import Endpoint
 
 #: Offered in this order; the broker picks one (RabbitMQ, Spring and Artemis know them all).
 SUBPROTOCOLS = ("v12.stomp", "v11.stomp", "v10.stomp")
-RECV_SIZE = 256 * 1024
+#: How long closing waits for a write in progress before it gives up on sending the Close frame.
+CLOSE_WAIT = 1.0
 
 
 class WebSocketError(ConnectionError):
@@ -48,6 +54,10 @@ class WebSocketStream:
     answered as they arrive. `recv` returns every payload byte decoded from
     one socket read, which may be more than `size`: nothing is held back, so
     polling the socket never misses data that is already decoded.
+
+    Sends take a lock of their own: a ping is answered by the reading thread
+    while another thread may be writing a message, and the two must neither
+    interleave on the socket nor share wsproto's state at once.
     """
 
     def __init__(self, sock: socket.socket, host: str, path: str = "/", subprotocols: tuple[str, ...] = SUBPROTOCOLS) -> None:
@@ -57,7 +67,8 @@ class WebSocketStream:
         self._host = host
         self._path = path or "/"
         self._subprotocols = list(subprotocols)
-        self._closed = False
+        self._send_lock = threading.Lock()
+        self.closed = False  # a Close frame was sent or received: no more payload will come
 
     # -- the upgrade -------------------------------------------------------------------------------
 
@@ -68,54 +79,73 @@ class WebSocketStream:
             data = self.sock.recv(RECV_SIZE)
             if not data:
                 raise WebSocketError("the server closed the connection during the WebSocket upgrade")
-            self._ws.receive_data(data)
-            for event in self._ws.events():
+            try:
+                self._ws.receive_data(data)
+                events = list(self._ws.events())
+            except RemoteProtocolError as error:
+                raise WebSocketError(f"the server does not speak WebSocket: {error}") from None
+            for event in events:
                 if isinstance(event, AcceptConnection):
                     self.subprotocol = event.subprotocol
                     return self.subprotocol
                 if isinstance(event, RejectConnection):
                     raise WebSocketError(f"WebSocket upgrade refused: HTTP {event.status_code} (is the path {self._path!r} right?)")
-                if isinstance(event, RejectData):
-                    continue
 
     # -- the byte stream ---------------------------------------------------------------------------
 
     def recv(self, size: int = RECV_SIZE) -> bytes:
         """The payload bytes of the next socket read's messages; b"" once the stream has ended."""
-        while not self._closed:
+        while not self.closed:
             data = self.sock.recv(max(size, RECV_SIZE))
-            self._ws.receive_data(data or None)
-            payload = self._payload()
+            payload = self.feed(data or None)
             if payload or not data:
                 return payload
         return b""
 
-    def _payload(self) -> bytes:
+    def feed(self, data: bytes | None) -> bytes:
+        """The STOMP bytes carried by `data` read from the socket (None: the socket ended); answers pings and Close."""
+        try:
+            self._ws.receive_data(data)
+            events = list(self._ws.events())
+        except RemoteProtocolError as error:
+            raise WebSocketError(f"the broker broke the WebSocket protocol: {error}") from None
         chunks: list[bytes] = []
-        for event in self._ws.events():
+        for event in events:
             if isinstance(event, BytesMessage):
                 chunks.append(bytes(event.data))
             elif isinstance(event, TextMessage):
                 chunks.append(event.data.encode("utf-8"))
             elif isinstance(event, Ping):
-                self.sock.sendall(self._ws.send(event.response()))
+                self._send(event.response())
             elif isinstance(event, CloseConnection):
-                self._answer_close(event)
+                self.closed = True
+                self._send_quietly(event.response())
         return b"".join(chunks)
 
-    def _answer_close(self, event: CloseConnection) -> None:
-        self._closed = True
-        self._send_quietly(event.response())
-
-    def _send_quietly(self, event: CloseConnection) -> None:
-        """Send a close event, ignoring a peer that is already gone: it cannot be told, and closing goes on."""
-        with contextlib.suppress(OSError, LocalProtocolError):
-            self.sock.sendall(self._ws.send(event))
-
     def sendall(self, data: bytes | bytearray | memoryview) -> None:
-        self.sock.sendall(self._ws.send(BytesMessage(data=bytes(data))))
+        self._send(BytesMessage(data=bytes(data)))
 
     send = sendall
+
+    def _send(self, event: Any) -> None:
+        with self._send_lock:
+            self.sock.sendall(self._ws.send(event))
+
+    def _send_quietly(self, event: CloseConnection) -> None:
+        """Send a Close frame, unless a write is stuck or the peer is gone: it cannot be told, and closing goes on."""
+        if not self._send_lock.acquire(timeout=CLOSE_WAIT):
+            return
+        try:
+            with contextlib.suppress(OSError, LocalProtocolError):
+                self.sock.sendall(self._ws.send(event))
+        finally:
+            self._send_lock.release()
+
+    def send_close(self) -> None:
+        """Start the closing handshake (once, best effort)."""
+        if not self.closed:
+            self.closed = True
+            self._send_quietly(CloseConnection(code=1000))
 
     # -- socket-like plumbing ----------------------------------------------------------------------
 
@@ -133,15 +163,76 @@ class WebSocketStream:
 
     def shutdown(self, how: int) -> None:
         """Start the closing handshake (best effort), then shut the socket down."""
-        self._send_close()
+        self.send_close()
         self.sock.shutdown(how)
 
     def close(self) -> None:
-        self._send_close()
+        self.send_close()
         self.sock.close()
 
-    def _send_close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._send_quietly(CloseConnection(code=1000))
+
+class WebSocketTransport:
+    """STOMP over ws://: a WebSocketStream over the TCP transport (a transport of stomper.transport).
+
+    Reading, polling and `pending` are the carrier's; what it reads goes
+    through the WebSocket decoder. `wake` shuts only the reading side, so that
+    `close`, which the connection calls next, can still send the Close frame.
+    """
+
+    name: ClassVar[str] = "ws"
+    carrier_class: ClassVar[type[TcpTransport]] = TcpTransport
+
+    def __init__(self, carrier: TcpTransport, stream: WebSocketStream) -> None:
+        self.carrier = carrier
+        self.stream = stream
+
+    @classmethod
+    def open(cls, endpoint: Endpoint, timeout: float, tls: TlsSettings) -> WebSocketTransport:
+        deadline = time.monotonic() + timeout
+        carrier = cls.carrier_class.open(endpoint, timeout, tls)
+        try:
+            carrier.sock.settimeout(max(deadline - time.monotonic(), 0.001))  # the upgrade gets what is left
+            stream = WebSocketStream(carrier.sock, endpoint.netloc, endpoint.path or "/")
+            stream.handshake()
+            carrier.sock.settimeout(None)
+        except BaseException:
+            carrier.close()
+            raise
+        return cls(carrier, stream)
+
+    def read(self, timeout: float | None) -> bytes | None:
+        data = self.carrier.read(timeout)
+        if data is None:
+            return None
+        payload = self.stream.feed(data or None)
+        if payload or not data:
+            return payload
+        # Only WebSocket control bytes or part of a message came: nothing for STOMP yet, unless the stream ended.
+        return b"" if self.stream.closed else None
+
+    def write(self, data: bytes) -> None:
+        self.stream.sendall(data)
+
+    def sendfile(self, stream: BinaryIO, size: int) -> None:
+        """A file body in binary messages of up to a chunk each (WebSocket frames are masked: no zero-copy)."""
+        copy_file(self.write, stream, size)
+
+    def pending(self) -> bool:
+        return self.carrier.pending()
+
+    def wake(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            # socket.socket's own shutdown: an SSLSocket's would drop its TLS state and with it the Close frame.
+            socket.socket.shutdown(self.carrier.sock, socket.SHUT_RD)
+
+    def close(self) -> None:
+        self.stream.send_close()
+        self.carrier.wake()
+        self.carrier.close()
+
+
+class SecureWebSocketTransport(WebSocketTransport):
+    """STOMP over wss://: the same, over the TLS transport (TLS options as for stomp+ssl://)."""
+
+    name: ClassVar[str] = "wss"
+    carrier_class: ClassVar[type[TcpTransport]] = TlsTransport
