@@ -185,6 +185,7 @@ class WebSocketTransport:
     def __init__(self, carrier: TcpTransport, stream: WebSocketStream) -> None:
         self.carrier = carrier
         self.stream = stream
+        self._woken = False
 
     @classmethod
     def open(cls, endpoint: Endpoint, timeout: float, tls: TlsSettings) -> WebSocketTransport:
@@ -201,9 +202,13 @@ class WebSocketTransport:
         return cls(carrier, stream)
 
     def read(self, timeout: float | None) -> bytes | None:
+        if self.stream.closed:
+            return b""  # after a Close frame no message may follow: the STOMP stream has ended
         data = self.carrier.read(timeout)
         if data is None:
             return None
+        if not data and self._woken:
+            return b""  # our own wake, not the peer's end: the Close frame is still ours to send
         payload = self.stream.feed(data or None)
         if payload or not data:
             return payload
@@ -221,6 +226,7 @@ class WebSocketTransport:
         return self.carrier.pending()
 
     def wake(self) -> None:
+        self._woken = True
         with contextlib.suppress(OSError, ValueError):
             # socket.socket's own shutdown: an SSLSocket's would drop its TLS state and with it the Close frame.
             socket.socket.shutdown(self.carrier.sock, socket.SHUT_RD)

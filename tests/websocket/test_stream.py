@@ -1,8 +1,9 @@
-"""WebSocketStream against a wsproto server on a socket pair: the WebSocket faults no real broker can be made to produce.
+"""WebSocketStream and WebSocketTransport against a wsproto server on a socket pair.
 
-A STOMP frame split over several WebSocket messages, several frames in one
-message, text and binary messages, a ping in the middle, a refused upgrade
-and the close handshake.
+The WebSocket behaviour no real broker can be made to show on request: a
+STOMP frame split over several WebSocket messages, several frames in one
+message, text and binary messages, a ping in the middle, a refused upgrade,
+the close handshake both ways, and a blocked read woken by another thread.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, BytesMessage, CloseConnection, Ping, Pong, RejectConnection, Request, TextMessage
 
 from stomper.parser import FrameParser
-from stomper.websocket import WebSocketError, WebSocketStream
+from stomper.transport import TcpTransport, TlsSettings, open_transport
+from stomper.url import parse_url
+from stomper.websocket import WebSocketError, WebSocketStream, WebSocketTransport
 
 
 class Server:
@@ -33,6 +36,7 @@ class Server:
             self.ws.receive_data(self.sock.recv(65536))
             for event in self.ws.events():
                 if isinstance(event, Request):
+                    self.request = event
                     self.offered = list(event.subprotocols)
                     reply = AcceptConnection(subprotocol="v12.stomp") if self.accept else RejectConnection(status_code=404)
                     self.sock.sendall(self.ws.send(reply))
@@ -126,3 +130,84 @@ def test_close_handshake_both_ways(pair):
     [close] = other_server.read_events(1)
     assert isinstance(close, CloseConnection) and close.code == 1000
     server_sock.close()
+
+
+# -- WebSocketTransport: the stream under the connection ------------------------------------------
+
+
+def transport_over(pair) -> tuple[WebSocketTransport, Server]:
+    stream, server = connected(pair)
+    return WebSocketTransport(TcpTransport(stream.sock), stream), server
+
+
+def test_transport_read_gives_stomp_bytes_and_none_for_a_ping_alone(pair):
+    transport, server = transport_over(pair)
+    server.send(Ping(payload=b"p"))
+    assert transport.read(5) is None  # bytes came, but none for STOMP: nothing yet, not the end
+    [pong] = server.read_events(1)
+    assert isinstance(pong, Pong)
+    server.send(TextMessage(data="\n"))  # the broker's heart-beat, as an EOL in a text message
+    assert transport.read(5) == b"\n"
+    assert transport.read(0) is None and not transport.pending()
+
+
+def test_transport_write_and_sendfile_go_out_byte_exact_in_binary_messages(pair, tmp_path):
+    transport, server = transport_over(pair)
+    body = bytes(range(256)) * 10
+    path = tmp_path / "body"
+    path.write_bytes(body)
+    transport.write(b"SEND\ndestination:/q\n\n")
+    with open(path, "rb") as stream:
+        transport.sendfile(stream, len(body))
+    transport.write(b"\0")
+    events = server.read_events(3)
+    assert all(isinstance(event, BytesMessage) for event in events)
+    assert b"".join(bytes(event.data) for event in events) == b"SEND\ndestination:/q\n\n" + body + b"\0"
+
+
+def test_transport_read_ends_at_the_peers_close_which_is_answered(pair):
+    transport, server = transport_over(pair)
+    server.send(BytesMessage(data=b"RECEIPT\nreceipt-id:1\n\n\0"), CloseConnection(code=1000, reason="bye"))
+    assert transport.read(5) == b"RECEIPT\nreceipt-id:1\n\n\0"
+    assert transport.read(5) == b""
+    [answer] = server.read_events(1)
+    assert isinstance(answer, CloseConnection) and answer.code == 1000
+
+
+def test_wake_ends_a_blocked_read_and_close_still_sends_the_close_frame(pair):
+    transport, server = transport_over(pair)
+    results = []
+    reader = threading.Thread(target=lambda: results.append(transport.read(None)))
+    reader.start()
+    transport.wake()
+    reader.join(10)
+    assert results == [b""]
+    transport.close()
+    [close] = server.read_events(1)
+    assert isinstance(close, CloseConnection) and close.code == 1000
+
+
+def test_open_upgrades_at_the_urls_path_with_host_and_port():
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    servers: list[Server] = []
+
+    def serve() -> None:
+        sock, _ = listener.accept()
+        sock.settimeout(10)
+        servers.append(Server(sock))
+        servers[0].upgrade()
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        transport = open_transport(parse_url(f"ws://u:pw@127.0.0.1:{port}/stomp/ws"), 10, TlsSettings())
+        thread.join(10)
+        [server] = servers
+        assert isinstance(transport, WebSocketTransport)
+        assert (server.request.target, server.request.host) == ("/stomp/ws", f"127.0.0.1:{port}")
+        assert transport.stream.subprotocol == "v12.stomp"
+        transport.close()
+        server.sock.close()
+    finally:
+        listener.close()
