@@ -16,7 +16,9 @@ wss:// URL is used (stomper.transport loads this module on demand).
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
+import struct
 import threading
 import time
 from typing import Any, BinaryIO, ClassVar
@@ -40,6 +42,30 @@ from .url import Endpoint
 SUBPROTOCOLS = ("v12.stomp", "v11.stomp", "v10.stomp")
 #: How long closing waits for a write in progress before it gives up on sending the Close frame.
 CLOSE_WAIT = 1.0
+
+
+def binary_message(data: bytes | bytearray | memoryview) -> bytes:
+    """`data` as one masked, unfragmented binary WebSocket frame from a client (RFC 6455, 5.2 and 5.3).
+
+    Every STOMP write becomes one such frame, so this is the publishing hot
+    path: encoding it here costs less than half of what going through
+    wsproto's general sender costs per message, and needs none of its state
+    (a complete message in one frame is the same in every connection state
+    that allows sending). Everything else (the upgrade, what is received,
+    ping, pong and close) stays wsproto's.
+    """
+    size = len(data)
+    key = os.urandom(4)  # the masking key must be unpredictable (RFC 6455, 10.3)
+    if size < 126:
+        head = bytes((0x82, 0x80 | size))
+    elif size < 65536:
+        head = struct.pack("!BBH", 0x82, 0xFE, size)
+    else:
+        head = struct.pack("!BBQ", 0x82, 0xFF, size)
+    if not size:
+        return head + key
+    keystream = int.from_bytes((key * ((size + 3) // 4))[:size], "big")
+    return head + key + (int.from_bytes(data, "big") ^ keystream).to_bytes(size, "big")
 
 
 class WebSocketError(ConnectionError):
@@ -123,7 +149,12 @@ class WebSocketStream:
         return b"".join(chunks)
 
     def sendall(self, data: bytes | bytearray | memoryview) -> None:
-        self._send(BytesMessage(data=bytes(data)))
+        """Send `data` as one binary message (encoded here: see `binary_message`)."""
+        if self.closed:
+            raise WebSocketError("the WebSocket is closing: nothing more can be sent")
+        message = binary_message(data)
+        with self._send_lock:
+            self.sock.sendall(message)
 
     send = sendall
 

@@ -8,6 +8,7 @@ the close handshake both ways, and a blocked read woken by another thread.
 
 from __future__ import annotations
 
+import random
 import socket
 import threading
 
@@ -211,3 +212,29 @@ def test_open_upgrades_at_the_urls_path_with_host_and_port():
         server.sock.close()
     finally:
         listener.close()
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 1024 * 1024 + 3])
+def test_binary_messages_of_every_length_form_decode_byte_exact(pair, size):
+    """The three length encodings of RFC 6455 (7 bits, 16 bits, 64 bits) and their edges, read back by wsproto."""
+    stream, server = connected(pair)
+    body = random.Random(size).randbytes(size)
+    sender = threading.Thread(target=stream.sendall, args=(body,))
+    sender.start()
+    received = b""
+    while True:
+        data = server.sock.recv(1 << 20)
+        server.ws.receive_data(data)
+        events = list(server.ws.events())
+        received += b"".join(bytes(event.data) for event in events if isinstance(event, BytesMessage))
+        if any(isinstance(event, BytesMessage) and event.message_finished for event in events):
+            break
+    sender.join(10)
+    assert received == body
+
+
+def test_nothing_is_sent_after_the_close_handshake_started(pair):
+    stream, _ = connected(pair)
+    stream.send_close()
+    with pytest.raises(WebSocketError, match="closing"):
+        stream.sendall(b"late")
