@@ -65,7 +65,6 @@ SCHEMES: dict[str, Scheme] = {
 PATH_TRANSPORTS = frozenset({"ws"})
 
 URL_FORM = "stomp://[login[:passcode]@]host[:port][/vhost]"
-WS_URL_FORM = "ws://[login[:passcode]@]host[:port]/path"
 
 
 def scheme_names() -> str:
