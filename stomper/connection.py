@@ -654,7 +654,7 @@ class Connection:
         if data is None:
             return
         if not data:
-            self._closed_by_broker = True
+            self._closed_by_broker = self._silent is None  # not our own wake after the broker fell silent
             self._lost_connection(generation, self._silent or "the broker closed the connection")
             return
         with self._reconnect_lock:  # a reconnection in another thread must not share the session's parser
