@@ -94,6 +94,7 @@ class WebSocketStream:
         self._path = path or "/"
         self._subprotocols = list(subprotocols)
         self._send_lock = threading.Lock()
+        self._early: list[Any] = []
         self.closed = False  # a Close frame was sent or received: no more payload will come
 
     # -- the upgrade -------------------------------------------------------------------------------
@@ -110,9 +111,10 @@ class WebSocketStream:
                 events = list(self._ws.events())
             except RemoteProtocolError as error:
                 raise WebSocketError(f"the server does not speak WebSocket: {error}") from None
-            for event in events:
+            for index, event in enumerate(events):
                 if isinstance(event, AcceptConnection):
                     self.subprotocol = event.subprotocol
+                    self._early = events[index + 1:]  # messages that came with the answer, for the first read
                     return self.subprotocol
                 if isinstance(event, RejectConnection):
                     raise WebSocketError(f"WebSocket upgrade refused: HTTP {event.status_code} (is the path {self._path!r} right?)")
@@ -135,6 +137,8 @@ class WebSocketStream:
             events = list(self._ws.events())
         except RemoteProtocolError as error:
             raise WebSocketError(f"the broker broke the WebSocket protocol: {error}") from None
+        if self._early:
+            events[:0], self._early = self._early, []
         chunks: list[bytes] = []
         for event in events:
             if isinstance(event, BytesMessage):

@@ -85,6 +85,29 @@ def test_upgrade_offers_every_stomp_version_and_takes_the_choice(pair):
     assert stream.subprotocol == "v12.stomp"
 
 
+def test_a_message_that_comes_with_the_upgrades_answer_is_not_lost(pair):
+    client, server_sock = pair
+    server = Server(server_sock)
+    server.accept = True
+
+    def answer_and_send_at_once() -> None:
+        server.ws.receive_data(server.sock.recv(65536))
+        [request] = list(server.ws.events())
+        assert isinstance(request, Request)
+        server.sock.sendall(server.ws.send(AcceptConnection(subprotocol="v12.stomp")) + server.ws.send(BytesMessage(data=b"\n")))
+
+    thread = threading.Thread(target=answer_and_send_at_once)
+    thread.start()
+    stream = WebSocketStream(client, "broker.example", "/ws")
+    stream.handshake()
+    thread.join(10)
+    server.send(BytesMessage(data=b"CONNECTED\n\n\0"))
+    received = b""
+    while not received.endswith(b"\0"):
+        received += stream.recv()
+    assert received == b"\nCONNECTED\n\n\0"
+
+
 def test_refused_upgrade_says_the_status(pair):
     with pytest.raises(WebSocketError, match="HTTP 404"):
         connected(pair, accept=False)
