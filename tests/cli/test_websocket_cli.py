@@ -5,11 +5,9 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
-from urllib.parse import urlsplit
 
 import pytest
-from cli_helpers import DEFAULT_URLS, assert_one_error_line, run
+from cli_helpers import DEFAULT_URLS, assert_one_error_line, require_reachable, run
 
 pytestmark = pytest.mark.broker
 
@@ -23,14 +21,7 @@ CA_FILE = os.environ.get("STOMPER_TEST_CA", os.path.join(ROOT, ".brokers", "cert
 @pytest.fixture(autouse=True)
 def web_stomp() -> None:
     """RabbitMQ's Web STOMP port must answer; missing is a failure unless STOMPER_SKIP_BROKERS=1."""
-    parts = urlsplit(WS_URL)
-    try:
-        socket.create_connection((parts.hostname, parts.port), timeout=5).close()
-    except OSError as error:
-        message = f"RabbitMQ Web STOMP is not reachable at {parts.hostname}:{parts.port} ({error}); start it with scripts/brokers start"
-        if os.environ.get("STOMPER_SKIP_BROKERS") == "1":
-            pytest.skip(message)
-        pytest.fail(message)
+    require_reachable("RabbitMQ Web STOMP", WS_URL)
 
 
 def ok(*args: str, input: bytes | None = None) -> bytes:
