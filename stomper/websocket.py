@@ -154,8 +154,8 @@ class WebSocketStream:
     polling the socket never misses data that is already decoded.
 
     Sends take a lock of their own: a ping is answered by the reading thread
-    while another thread may be writing a message, and the two must neither
-    interleave on the socket nor share wsproto's state at once.
+    while another thread may be writing a message, and the two frames must
+    not interleave on the socket.
     """
 
     def __init__(self, sock: socket.socket, host: str, path: str = "/", subprotocols: tuple[str, ...] = SUBPROTOCOLS) -> None:
