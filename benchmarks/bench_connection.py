@@ -76,8 +76,10 @@ def _stomppy_connection(url: str):
     import stomp
 
     endpoint = parse_url(url)
-    conn = stomp.Connection12([(endpoint.host, endpoint.port)], heartbeats=(0, 0), vhost="/", auto_content_length=True)
-    return conn, endpoint
+    options = {"heartbeats": (0, 0), "vhost": "/", "auto_content_length": True}
+    if endpoint.transport == "ws":  # stomp.py's WebSocket transport, binary frames like stomper's
+        return stomp.WSConnection([(endpoint.host, endpoint.port)], ws_path=endpoint.path, binary_mode=True, **options), endpoint
+    return stomp.Connection12([(endpoint.host, endpoint.port)], **options), endpoint
 
 
 def stomppy_publish(url: str, queue: str, count: int, body: bytes) -> float:

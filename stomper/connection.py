@@ -125,6 +125,7 @@ class Connection:
         self._reconnect_lock = threading.RLock()
         self._lost: ConnectionLost | None = None
         self._silent: str | None = None  # why the heart-beat thread gave up on the broker
+        self._closed_by_broker = False  # the stream ended cleanly (b"" read), rather than failing
         self._closed = True
         self._stop = threading.Event()
         self._heart_thread: threading.Thread | None = None
@@ -239,6 +240,7 @@ class Connection:
             self._generation += 1
             self._lost = None
             self._silent = None
+            self._closed_by_broker = False
         if broken is not None:
             self._lost_connection(self._generation, f"the broker sent a malformed frame: {broken}")
             return
@@ -292,7 +294,13 @@ class Connection:
             receipt_id = commands.next_id("disconnect")
             self.reconnect = False  # nothing to reconnect for from here on
             self._send_frame(commands.disconnect(receipt=receipt_id), retry=False)
-            self.wait_receipt(receipt_id, timeout)
+            try:
+                self.wait_receipt(receipt_id, timeout)
+            except ConnectionLost:
+                # Closing the connection in answer to DISCONNECT, as RabbitMQ Web STOMP does
+                # instead of sending the receipt, also says every earlier frame was taken.
+                if not self._closed_by_broker:
+                    raise
         finally:
             self.close()
 
@@ -651,6 +659,7 @@ class Connection:
         if data is None:
             return
         if not data:
+            self._closed_by_broker = self._silent is None  # not our own wake after the broker fell silent
             self._lost_connection(generation, self._silent or "the broker closed the connection")
             return
         with self._reconnect_lock:  # a reconnection in another thread must not share the session's parser

@@ -1,4 +1,4 @@
-"""Byte streams to a broker: TCP and TLS, behind one small interface.
+"""Byte streams to a broker: TCP, TLS and WebSocket, behind one small interface.
 
 A transport moves bytes and nothing else: it knows neither STOMP nor
 sessions, so the session and the connection work the same over any of
@@ -12,17 +12,23 @@ them. Every transport offers:
     transport.wake()           # make a read blocked in another thread return (b"" or an error)
     transport.close()
 
-`open_transport(endpoint, ...)` picks the class from `TRANSPORTS` by
-`transport_name(endpoint)`. A new kind of stream (WebSocket over the same
-blocking socket, say) is one more class with these six methods and one
-more entry in `TRANSPORTS`; the session and the connection do not change.
-`describe(error, endpoint, timeout)` words why opening failed, in one line.
+`open_transport(endpoint, ...)` picks the class by `transport_name(endpoint)`
+(tcp, tls, ws or wss, from the URL's scheme). A new kind of stream is one
+more class with these methods and one more entry in `TRANSPORTS`; the
+session and the connection do not change.
+
+The WebSocket transports (stomper.websocket) need the third-party `wsproto`,
+so they are listed in `ON_DEMAND` by module and class name and imported the
+first time a ws:// or wss:// endpoint is opened: a program that only speaks
+TCP never loads wsproto. `describe(error, endpoint, timeout)` words why
+opening failed, in one line.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import importlib
 import select
 import socket
 import ssl
@@ -202,17 +208,33 @@ class TlsTransport(TcpTransport):
 
 
 #: Transport classes by name; `transport_name` says which one an endpoint uses.
-TRANSPORTS: dict[str, type[TcpTransport]] = {TcpTransport.name: TcpTransport, TlsTransport.name: TlsTransport}
+TRANSPORTS: dict[str, type] = {TcpTransport.name: TcpTransport, TlsTransport.name: TlsTransport}
+#: Transports imported when first used (module, class), because they need a third-party package.
+ON_DEMAND: dict[str, tuple[str, str]] = {
+    "ws": ("stomper.websocket", "WebSocketTransport"),
+    "wss": ("stomper.websocket", "SecureWebSocketTransport"),
+}
+#: The transport of each (URL scheme transport, TLS) pair of stomper.url.SCHEMES.
+_BY_SCHEME = {("tcp", False): "tcp", ("tcp", True): "tls", ("ws", False): "ws", ("ws", True): "wss"}
 
 
 def transport_name(endpoint: Endpoint) -> str:
-    """Which transport serves `endpoint` (its URL scheme decided it)."""
-    return TlsTransport.name if endpoint.tls else TcpTransport.name
+    """Which transport serves `endpoint` (its URL scheme decided it): tcp, tls, ws or wss."""
+    return _BY_SCHEME[endpoint.transport, endpoint.tls]
+
+
+def transport_class(name: str) -> type:
+    """The class registered as `name`, importing an on-demand one the first time it is asked for."""
+    found = TRANSPORTS.get(name)
+    if found is None:
+        module, attribute = ON_DEMAND[name]
+        found = TRANSPORTS[name] = getattr(importlib.import_module(module), attribute)
+    return found
 
 
 def open_transport(endpoint: Endpoint, timeout: float, tls: TlsSettings) -> Transport:
     """A connected stream to `endpoint`, within `timeout` seconds; raises OSError (see `describe`)."""
-    return TRANSPORTS[transport_name(endpoint)].open(endpoint, timeout, tls)
+    return transport_class(transport_name(endpoint)).open(endpoint, timeout, tls)
 
 
 def describe(error: BaseException, endpoint: Endpoint, timeout: float) -> str:
@@ -228,7 +250,8 @@ def describe(error: BaseException, endpoint: Endpoint, timeout: float) -> str:
     if isinstance(error, ConnectionRefusedError):
         return "connection refused"
     if isinstance(error, ConnectionError) and not error.strerror:
-        return "the broker closed the connection during the handshake"
+        # Raised by stomper itself (a refused WebSocket upgrade says why), or an empty reset.
+        return str(error) if error.args else "the broker closed the connection during the handshake"
     if isinstance(error, OSError):
         return (error.strerror or str(error)).lower() if error.errno != errno.ECONNREFUSED else "connection refused"
     return str(error)

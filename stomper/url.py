@@ -13,9 +13,17 @@ The schemes (case-insensitive) are the rows of `SCHEMES`:
     stomp+tls   tcp        yes  61614   (alias of stomp+ssl)
     stomps      tcp        yes  61614   (alias of stomp+ssl)
     ssl         tcp        yes  61614   (alias of stomp+ssl)
+    ws          ws         no   80      (STOMP over WebSocket)
+    wss         ws         yes  443     (STOMP over WebSocket over TLS)
 
 The first row for a (transport, TLS) pair is the name a URL is shown with.
-A new transport is a new row (and its opener in the connection), nothing else.
+A new transport is a new row (and its class in stomper.transport), nothing else.
+
+What follows host[:port] depends on the transport. For tcp it is the
+virtual host (`stomp://h/vh`, the `host` header of CONNECT). For ws it is
+the HTTP path of the WebSocket endpoint (`ws://h:15674/ws`, in `path`,
+"/" when none is given); a WebSocket connection's vhost comes from the
+`vhost` argument (`--vhost`) only, since the path already names the endpoint.
 """
 
 from __future__ import annotations
@@ -29,6 +37,8 @@ MASK = "***"
 
 DEFAULT_PORT = 61613
 DEFAULT_TLS_PORT = 61614
+DEFAULT_WS_PORT = 80
+DEFAULT_WSS_PORT = 443
 MAX_PORT = 65535
 
 
@@ -47,7 +57,12 @@ SCHEMES: dict[str, Scheme] = {
     "stomp+tls": Scheme("tcp", True, DEFAULT_TLS_PORT),
     "stomps": Scheme("tcp", True, DEFAULT_TLS_PORT),
     "ssl": Scheme("tcp", True, DEFAULT_TLS_PORT),
+    "ws": Scheme("ws", False, DEFAULT_WS_PORT),
+    "wss": Scheme("ws", True, DEFAULT_WSS_PORT),
 }
+
+#: Transports whose URL path is an HTTP path (kept in `Endpoint.path`) rather than the vhost.
+PATH_TRANSPORTS = frozenset({"ws"})
 
 URL_FORM = "stomp://[login[:passcode]@]host[:port][/vhost]"
 
@@ -63,7 +78,11 @@ def _shown_scheme(transport: str, tls: bool) -> str:
 
 
 class Endpoint(NamedTuple):
-    """One broker address; `str()` and `repr()` show the passcode masked."""
+    """One broker address; `str()` and `repr()` show the passcode masked.
+
+    `vhost` is the path of a tcp URL; `path` is the HTTP path of a ws URL
+    (never both: see the module docstring).
+    """
 
     tls: bool
     host: str
@@ -72,25 +91,35 @@ class Endpoint(NamedTuple):
     passcode: str | None = None
     vhost: str | None = None
     transport: str = "tcp"
+    path: str | None = None
 
     def __str__(self) -> str:
         user = ""
         if self.login is not None or self.passcode is not None:
             user = (self.login or "") + (f":{MASK}" if self.passcode is not None else "") + "@"
+        tail = self.path or ""
+        if self.vhost:
+            tail = "/" + self.vhost.replace("%", "%25").replace("/", "%2F")
+        return f"{_shown_scheme(self.transport, self.tls)}://{user}{self.netloc}{tail}"
+
+    @property
+    def netloc(self) -> str:
+        """host:port as a URL (and an HTTP Host header) writes it: an IPv6 address in brackets."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        vhost = "/" + self.vhost.replace("%", "%25").replace("/", "%2F") if self.vhost else ""
-        return f"{_shown_scheme(self.transport, self.tls)}://{user}{host}:{self.port}{vhost}"
+        return f"{host}:{self.port}"
 
     def __repr__(self) -> str:
         passcode = MASK if self.passcode is not None else None
         return (f"Endpoint(tls={self.tls!r}, host={self.host!r}, port={self.port!r}, login={self.login!r}, "
-                f"passcode={passcode!r}, vhost={self.vhost!r}, transport={self.transport!r})")
+                f"passcode={passcode!r}, vhost={self.vhost!r}, transport={self.transport!r}, path={self.path!r})")
 
 
 def parse_url(url: str) -> Endpoint:
     """`stomp://[login[:passcode]@]host[:port][/vhost]` (or any scheme of `SCHEMES`) as an Endpoint.
 
     Login, passcode and vhost are percent-decoded (`/%2F` is the vhost "/").
+    For ws:// and wss:// the path is the WebSocket endpoint's HTTP path, kept
+    as written ("/" when absent).
     The port defaults to the scheme's. Raises ValueError, whose message
     shows the URL with its passcode masked.
     """
@@ -114,10 +143,13 @@ def parse_url(url: str) -> Endpoint:
         raise _refused(url, f"the port must be a number from 1 to {MAX_PORT}")
     if not parts.hostname:
         raise _refused(url, "no host")
-    path = parts.path[1:] if parts.path.startswith("/") else parts.path
     login = unquote(parts.username) if parts.username is not None else None
     passcode = unquote(parts.password) if parts.password is not None else None
-    return Endpoint(scheme.tls, parts.hostname, port or scheme.default_port, login, passcode, unquote(path) or None, scheme.transport)
+    endpoint = Endpoint(scheme.tls, parts.hostname, port or scheme.default_port, login, passcode, transport=scheme.transport)
+    if scheme.transport in PATH_TRANSPORTS:
+        return endpoint._replace(path=parts.path or "/")
+    vhost = parts.path[1:] if parts.path.startswith("/") else parts.path
+    return endpoint._replace(vhost=unquote(vhost) or None)
 
 
 def _refused(url: str, why: str) -> ValueError:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+import pytest
 
 STOMPER = [sys.executable, "-m", "stomper_cli"]
 #: Where scripts/brokers puts them; the environment (scripts/brokers env) wins.
@@ -50,6 +53,18 @@ class Broker:
     def bad_passcode_url(self, passcode: str) -> str:
         parts = urlsplit(self.url)
         return f"stomp://{parts.username}:{passcode}@{parts.hostname}:{parts.port}"
+
+
+def require_reachable(name: str, url: str) -> None:
+    """Fail (or skip, when STOMPER_SKIP_BROKERS=1) unless something listens at the URL's host and port."""
+    parts = urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname, parts.port), timeout=5).close()
+    except OSError as error:
+        message = f"{name} is not reachable at {parts.hostname}:{parts.port} ({error}); start it with scripts/brokers start"
+        if os.environ.get("STOMPER_SKIP_BROKERS") == "1":
+            pytest.skip(message)
+        pytest.fail(message)
 
 
 def unique_queue(prefix: str = "cli") -> str:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import socket
 from urllib.parse import urlsplit
 
 import pytest
-from cli_helpers import DEFAULT_URLS, Broker, unique_queue
+from cli_helpers import DEFAULT_URLS, Broker, require_reachable, unique_queue
 
 
 @pytest.fixture
@@ -20,14 +19,7 @@ def broker(request) -> Broker:
     """A running broker; missing is a failure unless STOMPER_SKIP_BROKERS=1."""
     name = request.param
     url = os.environ.get(f"STOMPER_{name.upper()}_URL", DEFAULT_URLS[name])
-    parts = urlsplit(url)
-    try:
-        socket.create_connection((parts.hostname, parts.port), timeout=5).close()
-    except OSError as error:
-        message = f"{name} is not reachable at {parts.hostname}:{parts.port} ({error}); start it with scripts/brokers start"
-        if os.environ.get("STOMPER_SKIP_BROKERS") == "1":
-            pytest.skip(message)
-        pytest.fail(message)
+    require_reachable(name, url)
     return Broker(name, url)
 
 

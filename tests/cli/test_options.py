@@ -12,7 +12,7 @@ from cli_helpers import assert_one_error_line, run
 from click.testing import CliRunner
 
 from stomper.settings import MAX_HEART_BEAT, MAX_MILLISECONDS, MAX_SECONDS, ConnectionSettings
-from stomper.url import MASK
+from stomper.url import MASK, scheme_names
 from stomper_cli.app import cli, get_settings
 from stomper_cli.errors import mask
 from stomper_cli.options import (
@@ -137,7 +137,7 @@ def odd_urls(port: int) -> dict[str, tuple[int, str]]:
     """URL -> (exit code, the one error line with the passcode masked)."""
     refused = f"stomper: error: could not connect to {{}}://user:{MASK}@127.0.0.1:{port}: connection refused"
     bad = "stomper: error: Invalid value for '--url': bad broker URL '{}': {} (see 'stomper send --help')"
-    form = "expected stomp://[login[:passcode]@]host[:port][/vhost]; the scheme is one of stomp://, tcp://, stomp+ssl://, stomp+tls://, stomps://, ssl://"
+    form = "expected stomp://[login[:passcode]@]host[:port][/vhost]; the scheme is one of " + scheme_names()
     ports = "the port must be a number from 1 to 65535"
     return {
         f"STOMP://user:{SECRET}@127.0.0.1:{port}": (3, refused.format("stomp")),

@@ -1,7 +1,9 @@
 """Fixtures for the connection tests: the two real brokers and unique queues.
 
-Broker URLs come from the variables `scripts/brokers env` prints, defaulting
-to the ports scripts/brokers uses. A broker that does not answer FAILS the
+`broker` is each real broker in turn, and RabbitMQ once more over WebSocket
+(`rabbitmq-ws`: Web STOMP at ws:// and wss://), so every test written for a
+broker proves the same over WebSocket. Broker URLs come from the variables
+`scripts/brokers env` prints, defaulting to the ports scripts/brokers uses. A broker that does not answer FAILS the
 tests that need it; set STOMPER_SKIP_BROKERS=1 to skip them instead.
 """
 
@@ -48,6 +50,10 @@ def _brokers() -> dict[str, Broker]:
             env("STOMPER_ACTIVEMQ_URL", "stomp://admin:admin@127.0.0.1:61623"),
             env("STOMPER_ACTIVEMQ_TLS_URL", "stomp+ssl://admin:admin@localhost:61624"),
         ),
+        "rabbitmq-ws": (
+            env("STOMPER_RABBITMQ_WS_URL", "ws://guest:guest@127.0.0.1:15674/ws"),
+            env("STOMPER_RABBITMQ_WSS_URL", "wss://guest:guest@localhost:15673/ws"),
+        ),
     }
     brokers = {}
     for name, (url, tls_url) in urls.items():
@@ -60,7 +66,7 @@ BROKERS = _brokers()
 
 
 def require_broker(broker: Broker) -> None:
-    """Fail (or skip, when STOMPER_SKIP_BROKERS=1) unless the broker accepts TCP connections."""
+    """Fail (or skip, when STOMPER_SKIP_BROKERS=1) unless the broker accepts TCP connections (at its WebSocket port for ws)."""
     if SKIP_BROKERS:
         pytest.skip("STOMPER_SKIP_BROKERS is set: real-broker tests skipped")
     endpoint = parse_url(broker.url)
@@ -76,7 +82,7 @@ def require_broker(broker: Broker) -> None:
 
 @pytest.fixture(params=sorted(BROKERS), ids=sorted(BROKERS))
 def broker(request) -> Broker:
-    """Each real broker in turn (rabbitmq, activemq)."""
+    """Each real broker in turn (activemq, rabbitmq, and rabbitmq-ws: RabbitMQ over WebSocket)."""
     found = BROKERS[request.param]
     require_broker(found)
     return found

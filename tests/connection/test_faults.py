@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from stomper.connection import BrokerError, ConnectFailed, Connection, ConnectionLost
+from stomper.connection import BrokerError, ConnectFailed, Connection, ConnectionLost, ReceiptTimeout
 from stomper.parser import FrameParser
 from stomper.session import MAX_HEART_BEAT_MS
 
@@ -71,6 +71,23 @@ def test_a_peer_that_is_not_a_stomp_broker_fails_the_connect_clearly():
 
 def test_drop_mid_body_is_connection_lost():
     receive_raises([("send", MESSAGE[:-3]), ("close",)], ConnectionLost, "closed the connection")
+
+
+def test_a_broker_that_closes_in_answer_to_disconnect_has_answered_it():
+    """RabbitMQ Web STOMP closes instead of sending the DISCONNECT receipt: disconnect returns normally."""
+    with FakePeer([("expect", 1), ("close",)]) as peer:
+        conn = connect(peer)
+        conn.disconnect(timeout=30)
+        assert not conn.connected
+    assert peer.data().endswith(b"\0") and b"DISCONNECT\nreceipt:" in peer.data()
+
+
+def test_a_broker_that_neither_answers_nor_closes_after_disconnect_is_a_receipt_timeout():
+    with FakePeer([("expect", 1), ("hold",)]) as peer:
+        conn = connect(peer)
+        with pytest.raises(ReceiptTimeout):
+            conn.disconnect(timeout=0.3)
+        assert not conn.connected
 
 
 def test_silent_peer_is_lost_by_heart_beat_even_without_a_reader():

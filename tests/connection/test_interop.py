@@ -1,4 +1,9 @@
-"""Interop with stomp.py 9.0 through each real broker, both ways: exact bodies and headers."""
+"""Interop with stomp.py 9.0 through each real broker, both ways: exact bodies and headers.
+
+Over WebSocket (the rabbitmq-ws broker) the peer is stomp.py's own WebSocket
+transport, `stomp.WSConnection`, in binary mode (its text mode could not
+carry bodies that are not UTF-8).
+"""
 
 from __future__ import annotations
 
@@ -42,7 +47,11 @@ class Collector(stomp.ConnectionListener):
 @pytest.fixture
 def stomppy(broker):
     endpoint = parse_url(broker.url)
-    conn = stomp.Connection12([(endpoint.host, endpoint.port)], heartbeats=(0, 0), vhost="/", auto_decode=False, auto_content_length=True)
+    options = {"heartbeats": (0, 0), "vhost": "/", "auto_decode": False, "auto_content_length": True}
+    if endpoint.transport == "ws":
+        conn = stomp.WSConnection([(endpoint.host, endpoint.port)], ws_path=endpoint.path, binary_mode=True, **options)
+    else:
+        conn = stomp.Connection12([(endpoint.host, endpoint.port)], **options)
     collector = Collector()
     conn.set_listener("test", collector)
     conn.connect(endpoint.login, endpoint.passcode, wait=True)

@@ -62,6 +62,7 @@ def test_wake_ends_a_blocked_read(pair):
 def test_the_url_scheme_picks_the_transport():
     assert TRANSPORTS[transport_name(ENDPOINT)] is TcpTransport
     assert TRANSPORTS[transport_name(parse_url("stomp+ssl://h"))] is TlsTransport
+    assert [transport_name(parse_url(url)) for url in ("ws://h/ws", "WSS://h/ws", "tcp://h", "ssl://h")] == ["ws", "wss", "tcp", "tls"]
 
 
 @pytest.mark.parametrize(

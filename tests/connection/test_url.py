@@ -63,7 +63,32 @@ def test_every_scheme_of_the_table_parses_in_any_case(scheme, row):
     for spelled in (scheme, scheme.upper(), scheme.title()):
         endpoint = parse_url(f"{spelled}://u:pw@h")
         assert (endpoint.transport, endpoint.tls, endpoint.port) == row
-        assert str(endpoint) == f"{'stomp+ssl' if row.tls else 'stomp'}://u:{MASK}@h:{row.default_port}"
+        shown = {("tcp", False): "stomp", ("tcp", True): "stomp+ssl", ("ws", False): "ws", ("ws", True): "wss"}[row.transport, row.tls]
+        path = "/" if row.transport == "ws" else ""
+        assert str(endpoint) == f"{shown}://u:{MASK}@h:{row.default_port}{path}"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected", "shown"),
+    [
+        ("ws://h", Endpoint(False, "h", 80, transport="ws", path="/"), "ws://h:80/"),
+        ("wss://h", Endpoint(True, "h", 443, transport="ws", path="/"), "wss://h:443/"),
+        ("ws://guest:guest@127.0.0.1:15674/ws", Endpoint(False, "127.0.0.1", 15674, "guest", "guest", transport="ws", path="/ws"),
+         f"ws://guest:{MASK}@127.0.0.1:15674/ws"),
+        ("WSS://u@[::1]:7/a/b%20c", Endpoint(True, "::1", 7, "u", transport="ws", path="/a/b%20c"), "wss://u@[::1]:7/a/b%20c"),
+    ],
+)
+def test_a_websocket_url_keeps_its_http_path_and_has_no_vhost(url, expected, shown):
+    endpoint = parse_url(url)
+    assert endpoint == expected and endpoint.vhost is None
+    assert str(endpoint) == shown
+    assert parse_url(str(endpoint).replace(MASK, "guest")).path == endpoint.path
+
+
+def test_the_vhost_of_a_websocket_connection_comes_from_the_argument_only():
+    conn = Connection("ws://h/ws", vhost="vh")
+    assert conn._endpoint_auth(conn.endpoints[0])[2] == "vh"
+    assert Connection("ws://h/ws")._endpoint_auth(parse_url("ws://h/ws"))[2] == "/"
 
 
 def test_the_connection_and_the_cli_use_the_one_table():

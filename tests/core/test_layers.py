@@ -19,6 +19,26 @@ def test_import_stomper_loads_no_connection_transport_or_cli_code():
     assert [name for name in loaded if name.startswith(NOT_IN_THE_CORE)] == []
 
 
+def test_import_stomper_connection_loads_no_websocket_code():
+    """wsproto is loaded when a ws:// or wss:// endpoint is opened, not for a program that only speaks TCP."""
+    script = "import sys, stomper.connection; print('\\n'.join(sorted(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    assert "stomper.transport" in loaded
+    assert [name for name in loaded if name.startswith(("wsproto", "h11", "stomper.websocket"))] == []
+
+
+def test_opening_a_websocket_endpoint_loads_the_websocket_transport():
+    script = (
+        "import sys\n"
+        "from stomper.transport import transport_class, transport_name\n"
+        "from stomper.url import parse_url\n"
+        "name = transport_name(parse_url('wss://h/ws'))\n"
+        "print(name, transport_class(name).__module__, 'wsproto' in sys.modules)"
+    )
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    assert shown == ["wss", "stomper.websocket", "True"]
+
+
 def _imports(path: Path) -> tuple[set[str], list[str]]:
     """The stomper modules `path` imports at its top level, and any imports made inside functions."""
     tree = ast.parse(path.read_text())

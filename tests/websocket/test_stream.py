@@ -1,12 +1,14 @@
-"""WebSocketStream against a wsproto server on a socket pair: the WebSocket faults no real broker can be made to produce.
+"""WebSocketStream and WebSocketTransport against a wsproto server on a socket pair.
 
-A STOMP frame split over several WebSocket messages, several frames in one
-message, text and binary messages, a ping in the middle, a refused upgrade
-and the close handshake.
+The WebSocket behaviour no real broker can be made to show on request: a
+STOMP frame split over several WebSocket messages, several frames in one
+message, text and binary messages, a ping in the middle, a refused upgrade,
+the close handshake both ways, and a blocked read woken by another thread.
 """
 
 from __future__ import annotations
 
+import random
 import socket
 import threading
 
@@ -15,7 +17,9 @@ from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, BytesMessage, CloseConnection, Ping, Pong, RejectConnection, Request, TextMessage
 
 from stomper.parser import FrameParser
-from stomper.websocket import WebSocketError, WebSocketStream
+from stomper.transport import TcpTransport, TlsSettings, open_transport
+from stomper.url import parse_url
+from stomper.websocket import FrameReader, WebSocketError, WebSocketStream, WebSocketTransport
 
 
 class Server:
@@ -33,6 +37,7 @@ class Server:
             self.ws.receive_data(self.sock.recv(65536))
             for event in self.ws.events():
                 if isinstance(event, Request):
+                    self.request = event
                     self.offered = list(event.subprotocols)
                     reply = AcceptConnection(subprotocol="v12.stomp") if self.accept else RejectConnection(status_code=404)
                     self.sock.sendall(self.ws.send(reply))
@@ -78,6 +83,29 @@ def test_upgrade_offers_every_stomp_version_and_takes_the_choice(pair):
     stream, server = connected(pair)
     assert server.offered == ["v12.stomp", "v11.stomp", "v10.stomp"]
     assert stream.subprotocol == "v12.stomp"
+
+
+def test_a_message_that_comes_with_the_upgrades_answer_is_not_lost(pair):
+    client, server_sock = pair
+    server = Server(server_sock)
+    server.accept = True
+
+    def answer_and_send_at_once() -> None:
+        server.ws.receive_data(server.sock.recv(65536))
+        [request] = list(server.ws.events())
+        assert isinstance(request, Request)
+        server.sock.sendall(server.ws.send(AcceptConnection(subprotocol="v12.stomp")) + server.ws.send(BytesMessage(data=b"\n")))
+
+    thread = threading.Thread(target=answer_and_send_at_once)
+    thread.start()
+    stream = WebSocketStream(client, "broker.example", "/ws")
+    stream.handshake()
+    thread.join(10)
+    server.send(BytesMessage(data=b"CONNECTED\n\n\0"))
+    received = b""
+    while not received.endswith(b"\0"):
+        received += stream.recv()
+    assert received == b"\nCONNECTED\n\n\0"
 
 
 def test_refused_upgrade_says_the_status(pair):
@@ -126,3 +154,168 @@ def test_close_handshake_both_ways(pair):
     [close] = other_server.read_events(1)
     assert isinstance(close, CloseConnection) and close.code == 1000
     server_sock.close()
+
+
+# -- WebSocketTransport: the stream under the connection ------------------------------------------
+
+
+def transport_over(pair) -> tuple[WebSocketTransport, Server]:
+    stream, server = connected(pair)
+    return WebSocketTransport(TcpTransport(stream.sock), stream), server
+
+
+def test_transport_read_gives_stomp_bytes_and_none_for_a_ping_alone(pair):
+    transport, server = transport_over(pair)
+    server.send(Ping(payload=b"p"))
+    assert transport.read(5) is None  # bytes came, but none for STOMP: nothing yet, not the end
+    [pong] = server.read_events(1)
+    assert isinstance(pong, Pong)
+    server.send(TextMessage(data="\n"))  # the broker's heart-beat, as an EOL in a text message
+    assert transport.read(5) == b"\n"
+    assert transport.read(0) is None and not transport.pending()
+
+
+def test_transport_write_and_sendfile_go_out_byte_exact_in_binary_messages(pair, tmp_path):
+    transport, server = transport_over(pair)
+    body = bytes(range(256)) * 10
+    path = tmp_path / "body"
+    path.write_bytes(body)
+    transport.write(b"SEND\ndestination:/q\n\n")
+    with open(path, "rb") as stream:
+        transport.sendfile(stream, len(body))
+    transport.write(b"\0")
+    events = server.read_events(3)
+    assert all(isinstance(event, BytesMessage) for event in events)
+    assert b"".join(bytes(event.data) for event in events) == b"SEND\ndestination:/q\n\n" + body + b"\0"
+
+
+def test_transport_read_ends_at_the_peers_close_which_is_answered(pair):
+    transport, server = transport_over(pair)
+    server.send(BytesMessage(data=b"RECEIPT\nreceipt-id:1\n\n\0"), CloseConnection(code=1000, reason="bye"))
+    assert transport.read(5) == b"RECEIPT\nreceipt-id:1\n\n\0"
+    assert transport.read(5) == b""
+    [answer] = server.read_events(1)
+    assert isinstance(answer, CloseConnection) and answer.code == 1000
+
+
+def test_wake_ends_a_blocked_read_and_close_still_sends_the_close_frame(pair):
+    transport, server = transport_over(pair)
+    results = []
+    reader = threading.Thread(target=lambda: results.append(transport.read(None)))
+    reader.start()
+    transport.wake()
+    reader.join(10)
+    assert results == [b""]
+    transport.close()
+    [close] = server.read_events(1)
+    assert isinstance(close, CloseConnection) and close.code == 1000
+
+
+def test_open_upgrades_at_the_urls_path_with_host_and_port():
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    servers: list[Server] = []
+
+    def serve() -> None:
+        sock, _ = listener.accept()
+        sock.settimeout(10)
+        servers.append(Server(sock))
+        servers[0].upgrade()
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        transport = open_transport(parse_url(f"ws://u:pw@127.0.0.1:{port}/stomp/ws"), 10, TlsSettings())
+        thread.join(10)
+        [server] = servers
+        assert isinstance(transport, WebSocketTransport)
+        assert (server.request.target, server.request.host) == ("/stomp/ws", f"127.0.0.1:{port}")
+        assert transport.stream.subprotocol == "v12.stomp"
+        transport.close()
+        server.sock.close()
+    finally:
+        listener.close()
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 1024 * 1024 + 3])
+def test_binary_messages_of_every_length_form_decode_byte_exact(pair, size):
+    """The three length encodings of RFC 6455 (7 bits, 16 bits, 64 bits) and their edges, read back by wsproto."""
+    stream, server = connected(pair)
+    body = random.Random(size).randbytes(size)
+    sender = threading.Thread(target=stream.sendall, args=(body,))
+    sender.start()
+    received = b""
+    while True:
+        data = server.sock.recv(1 << 20)
+        server.ws.receive_data(data)
+        events = list(server.ws.events())
+        received += b"".join(bytes(event.data) for event in events if isinstance(event, BytesMessage))
+        if any(isinstance(event, BytesMessage) and event.message_finished for event in events):
+            break
+    sender.join(10)
+    assert received == body
+
+
+def test_nothing_is_sent_after_the_close_handshake_started(pair):
+    stream, _ = connected(pair)
+    stream.send_close()
+    with pytest.raises(WebSocketError, match="closing"):
+        stream.sendall(b"late")
+
+
+# -- FrameReader: the frames a server sends, cut anywhere ------------------------------------------
+
+
+def server_frames(*events: object) -> bytes:
+    """What a wsproto server puts on the wire for `events`, after an upgrade."""
+    server = WSConnection(ConnectionType.SERVER)
+    client = WSConnection(ConnectionType.CLIENT)
+    server.receive_data(client.send(Request(host="h", target="/ws")))
+    next(server.events())
+    server.send(AcceptConnection())
+    return b"".join(server.send(event) for event in events)
+
+
+def read_in_pieces(wire: bytes, piece: int) -> tuple[bytes, list[tuple[int, bytes]], int]:
+    """(payload bytes, control frames, the most the reader ever kept between reads) for `wire` fed `piece` bytes at a time."""
+    controls: list[tuple[int, bytes]] = []
+    reader = FrameReader(lambda opcode, payload: controls.append((opcode, payload)))
+    out, kept = [], 0
+    for start in range(0, len(wire), piece):
+        out.append(reader.feed(wire[start:start + piece]))
+        kept = max(kept, len(reader._rest))
+    return b"".join(out), controls, kept
+
+
+@pytest.mark.parametrize("piece", [1, 2, 3, 7, 125, 4096, 1 << 20])
+def test_fragments_text_binary_and_control_frames_cut_anywhere(piece):
+    wire = server_frames(
+        BytesMessage(data=b"MESSAGE\n", message_finished=False),
+        Ping(payload=b"in the middle of a message"),
+        BytesMessage(data=b"destination:/q\n\n", message_finished=False),
+        BytesMessage(data=b"body\x00"),
+        TextMessage(data="\n"),
+        BytesMessage(data=bytes(300)),
+        CloseConnection(code=1001, reason="going away"),
+    )
+    payload, controls, kept = read_in_pieces(wire, piece)
+    assert payload == b"MESSAGE\ndestination:/q\n\nbody\x00\n" + bytes(300)
+    assert [opcode for opcode, _ in controls] == [0x9, 0x8]
+    assert controls[0][1] == b"in the middle of a message" and controls[1][1][:2] == (1001).to_bytes(2, "big")
+    assert kept <= 10 + 125  # a frame head or a control frame, never a data frame's payload
+
+
+def test_a_five_mb_message_is_passed_on_as_it_comes_never_held_whole():
+    body = random.Random(5).randbytes(5 * 1024 * 1024)
+    payload, controls, kept = read_in_pieces(server_frames(BytesMessage(data=body)), 256 * 1024)
+    assert payload == body and controls == [] and kept <= 10
+
+
+@pytest.mark.parametrize(
+    ("wire", "why"),
+    [(b"\x82\x81abcdx", "masked"), (b"\xc2\x00", "reserved"), (b"\x83\x00", "unknown opcode 3")],
+    ids=["masked", "reserved-bit", "unknown-opcode"],
+)
+def test_a_frame_no_server_may_send_is_a_websocket_error(wire, why):
+    with pytest.raises(WebSocketError, match=why):
+        FrameReader(lambda *_: None).feed(wire)
