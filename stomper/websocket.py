@@ -27,8 +27,16 @@ import time
 from typing import Any, BinaryIO, ClassVar
 
 from wsproto import ConnectionType, WSConnection
-from wsproto.events import AcceptConnection, RejectConnection, Request
-from wsproto.utilities import RemoteProtocolError
+from wsproto.events import (
+    AcceptConnection,
+    BytesMessage,
+    CloseConnection,
+    Ping,
+    RejectConnection,
+    Request,
+    TextMessage,
+)
+from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
 from .transport import RECV_SIZE, TcpTransport, TlsSettings, TlsTransport, copy_file
 from .url import Endpoint
@@ -39,105 +47,28 @@ SUBPROTOCOLS = ("v12.stomp", "v11.stomp", "v10.stomp")
 CLOSE_WAIT = 1.0
 
 
-#: Opcodes (RFC 6455, 5.2): data frames carry STOMP bytes, control frames are answered here.
-CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
-#: The longest header a frame can have: 2 bytes, 8 of extended length (frames from a server are never masked).
-MAX_HEAD = 10
+def binary_message(data: bytes | bytearray | memoryview) -> bytes:
+    """`data` as one masked, unfragmented binary WebSocket frame from a client (RFC 6455, 5.2 and 5.3).
 
-
-def client_frame(opcode: int, data: bytes | bytearray | memoryview) -> bytes:
-    """`data` as one masked, final frame from a client (RFC 6455, 5.2 and 5.3).
-
-    Every STOMP write becomes one binary frame, so this is the publishing
-    hot path: it costs less than half of what wsproto's general sender
-    costs per message.
+    Every STOMP write becomes one such frame, so this is the publishing hot
+    path: encoding it here costs less than half of what going through
+    wsproto's general sender costs per message, and needs none of its state
+    (a complete message in one frame is the same in every connection state
+    that allows sending). Everything else (the upgrade, what is received,
+    ping, pong and close) stays wsproto's.
     """
     size = len(data)
     key = os.urandom(4)  # the masking key must be unpredictable (RFC 6455, 10.3)
     if size < 126:
-        head = bytes((0x80 | opcode, 0x80 | size))
+        head = bytes((0x82, 0x80 | size))
     elif size < 65536:
-        head = struct.pack("!BBH", 0x80 | opcode, 0xFE, size)
+        head = struct.pack("!BBH", 0x82, 0xFE, size)
     else:
-        head = struct.pack("!BBQ", 0x80 | opcode, 0xFF, size)
+        head = struct.pack("!BBQ", 0x82, 0xFF, size)
     if not size:
         return head + key
     keystream = int.from_bytes((key * ((size + 3) // 4))[:size], "big")
     return head + key + (int.from_bytes(data, "big") ^ keystream).to_bytes(size, "big")
-
-
-def binary_message(data: bytes | bytearray | memoryview) -> bytes:
-    """`data` as one binary message from a client."""
-    return client_frame(BINARY, data)
-
-
-class FrameReader:
-    """The frames a server sends after the upgrade, cut from bytes read anywhere, in linear time.
-
-    STOMP over WebSocket does not care where messages begin or end, so the
-    reader does not either: it returns the payload bytes of text, binary and
-    continuation frames as they come, even before a frame is complete (a
-    5 MB message is never held whole), and keeps only an incomplete frame
-    head or control frame (at most 135 bytes) between reads. Control frames
-    are handed to `on_control(opcode, payload)`. This is the consuming hot
-    path: decoding here costs a small part of what wsproto's general
-    decoder costs per message.
-    """
-
-    def __init__(self, on_control) -> None:
-        self._on_control = on_control
-        self._rest = b""  # an incomplete frame head or control frame
-        self._payload_left = 0  # bytes still to come of the data frame being read
-
-    def feed(self, data: bytes) -> bytes:
-        chunks: list[bytes] = []
-        position = 0
-        if self._payload_left:
-            position = min(self._payload_left, len(data))
-            chunks.append(data[:position])
-            self._payload_left -= position
-        elif self._rest:
-            data, self._rest = self._rest + data, b""
-        end = len(data)
-        while position < end:
-            start, length, opcode = self._head(data, position, end)
-            if start < 0:
-                self._rest = data[position:]
-                break
-            stop = start + length
-            if opcode <= BINARY:
-                chunks.append(data[start:stop])
-                if stop > end:
-                    self._payload_left = stop - end
-                    break
-            elif stop > end:
-                self._rest = data[position:]
-                break
-            else:
-                self._on_control(opcode, data[start:stop])
-            position = stop
-        return b"".join(chunks)
-
-    @staticmethod
-    def _head(data: bytes, position: int, end: int) -> tuple[int, int, int]:
-        """(where the payload starts, its length, the opcode), or start -1 when the head is not all here."""
-        if end - position < 2:
-            return -1, 0, 0
-        first, second = data[position], data[position + 1]
-        if first & 0x70 or second & 0x80:
-            raise WebSocketError("the broker broke the WebSocket protocol: reserved bits set or a masked frame")
-        opcode, length, start = first & 0x0F, second & 0x7F, position + 2
-        if opcode not in (CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG):
-            raise WebSocketError(f"the broker broke the WebSocket protocol: unknown opcode {opcode}")
-        if length == 126:
-            if end - start < 2:
-                return -1, 0, 0
-            length, start = int.from_bytes(data[start:start + 2], "big"), start + 2
-        elif length == 127:
-            if end - start < 8:
-                return -1, 0, 0
-            length, start = int.from_bytes(data[start:start + 8], "big"), start + 8
-        return start, length, opcode
 
 
 class WebSocketError(ConnectionError):
@@ -166,8 +97,7 @@ class WebSocketStream:
         self._path = path or "/"
         self._subprotocols = list(subprotocols)
         self._send_lock = threading.Lock()
-        self._early = b""  # frames that came in the same read as the upgrade's answer
-        self._frames = FrameReader(self._control)
+        self._early: list[Any] = []
         self.closed = False  # a Close frame was sent or received: no more payload will come
 
     # -- the upgrade -------------------------------------------------------------------------------
@@ -175,22 +105,19 @@ class WebSocketStream:
     def handshake(self) -> str | None:
         """Send the HTTP upgrade and wait for the answer (under the socket's timeout); return the chosen subprotocol."""
         self.sock.sendall(self._ws.send(Request(host=self._host, target=self._path, subprotocols=self._subprotocols)))
-        answer = b""
         while True:
             data = self.sock.recv(RECV_SIZE)
             if not data:
                 raise WebSocketError("the server closed the connection during the WebSocket upgrade")
-            answer += data
             try:
                 self._ws.receive_data(data)
                 events = list(self._ws.events())
             except RemoteProtocolError as error:
                 raise WebSocketError(f"the server does not speak WebSocket: {error}") from None
-            for event in events:
+            for index, event in enumerate(events):
                 if isinstance(event, AcceptConnection):
                     self.subprotocol = event.subprotocol
-                    # A 101 answer has no body: what follows its blank line is already frames, for the first read.
-                    self._early = answer[answer.index(b"\r\n\r\n") + 4:]
+                    self._early = events[index + 1:]  # messages that came with the answer, for the first read
                     return self.subprotocol
                 if isinstance(event, RejectConnection):
                     raise WebSocketError(f"WebSocket upgrade refused: HTTP {event.status_code} (is the path {self._path!r} right?)")
@@ -208,22 +135,25 @@ class WebSocketStream:
 
     def feed(self, data: bytes | None) -> bytes:
         """The STOMP bytes carried by `data` read from the socket (None: the socket ended); answers pings and Close."""
-        if data is None:
-            self.closed = True
-            return b""
+        try:
+            self._ws.receive_data(data)
+            events = list(self._ws.events())
+        except RemoteProtocolError as error:
+            raise WebSocketError(f"the broker broke the WebSocket protocol: {error}") from None
         if self._early:
-            data, self._early = self._early + data, b""
-        return self._frames.feed(data)
-
-    def _control(self, opcode: int, payload: bytes) -> None:
-        """A ping is answered with its payload; a Close with the same status code, which ends the stream."""
-        if opcode == PING:
-            frame = client_frame(PONG, payload)
-            with self._send_lock:
-                self.sock.sendall(frame)
-        elif opcode == CLOSE and not self.closed:
-            self.closed = True
-            self._send_quietly(client_frame(CLOSE, payload[:2]))
+            events[:0], self._early = self._early, []
+        chunks: list[bytes] = []
+        for event in events:
+            if isinstance(event, BytesMessage):
+                chunks.append(bytes(event.data))
+            elif isinstance(event, TextMessage):
+                chunks.append(event.data.encode("utf-8"))
+            elif isinstance(event, Ping):
+                self._send(event.response())
+            elif isinstance(event, CloseConnection):
+                self.closed = True
+                self._send_quietly(event.response())
+        return b"".join(chunks)
 
     def sendall(self, data: bytes | bytearray | memoryview) -> None:
         """Send `data` as one binary message (encoded here: see `binary_message`)."""
@@ -235,21 +165,25 @@ class WebSocketStream:
 
     send = sendall
 
-    def _send_quietly(self, frame: bytes) -> None:
+    def _send(self, event: Any) -> None:
+        with self._send_lock:
+            self.sock.sendall(self._ws.send(event))
+
+    def _send_quietly(self, event: CloseConnection) -> None:
         """Send a Close frame, unless a write is stuck or the peer is gone: it cannot be told, and closing goes on."""
         if not self._send_lock.acquire(timeout=CLOSE_WAIT):
             return
         try:
-            with contextlib.suppress(OSError):
-                self.sock.sendall(frame)
+            with contextlib.suppress(OSError, LocalProtocolError):
+                self.sock.sendall(self._ws.send(event))
         finally:
             self._send_lock.release()
 
     def send_close(self) -> None:
-        """Start the closing handshake (once, best effort): status 1000, a normal closure."""
+        """Start the closing handshake (once, best effort)."""
         if not self.closed:
             self.closed = True
-            self._send_quietly(client_frame(CLOSE, (1000).to_bytes(2, "big")))
+            self._send_quietly(CloseConnection(code=1000))
 
     # -- socket-like plumbing ----------------------------------------------------------------------
 

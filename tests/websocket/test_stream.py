@@ -19,7 +19,7 @@ from wsproto.events import AcceptConnection, BytesMessage, CloseConnection, Ping
 from stomper.parser import FrameParser
 from stomper.transport import TcpTransport, TlsSettings, open_transport
 from stomper.url import parse_url
-from stomper.websocket import FrameReader, WebSocketError, WebSocketStream, WebSocketTransport
+from stomper.websocket import WebSocketError, WebSocketStream, WebSocketTransport
 
 
 class Server:
@@ -261,61 +261,3 @@ def test_nothing_is_sent_after_the_close_handshake_started(pair):
     stream.send_close()
     with pytest.raises(WebSocketError, match="closing"):
         stream.sendall(b"late")
-
-
-# -- FrameReader: the frames a server sends, cut anywhere ------------------------------------------
-
-
-def server_frames(*events: object) -> bytes:
-    """What a wsproto server puts on the wire for `events`, after an upgrade."""
-    server = WSConnection(ConnectionType.SERVER)
-    client = WSConnection(ConnectionType.CLIENT)
-    server.receive_data(client.send(Request(host="h", target="/ws")))
-    next(server.events())
-    server.send(AcceptConnection())
-    return b"".join(server.send(event) for event in events)
-
-
-def read_in_pieces(wire: bytes, piece: int) -> tuple[bytes, list[tuple[int, bytes]], int]:
-    """(payload bytes, control frames, the most the reader ever kept between reads) for `wire` fed `piece` bytes at a time."""
-    controls: list[tuple[int, bytes]] = []
-    reader = FrameReader(lambda opcode, payload: controls.append((opcode, payload)))
-    out, kept = [], 0
-    for start in range(0, len(wire), piece):
-        out.append(reader.feed(wire[start:start + piece]))
-        kept = max(kept, len(reader._rest))
-    return b"".join(out), controls, kept
-
-
-@pytest.mark.parametrize("piece", [1, 2, 3, 7, 125, 4096, 1 << 20])
-def test_fragments_text_binary_and_control_frames_cut_anywhere(piece):
-    wire = server_frames(
-        BytesMessage(data=b"MESSAGE\n", message_finished=False),
-        Ping(payload=b"in the middle of a message"),
-        BytesMessage(data=b"destination:/q\n\n", message_finished=False),
-        BytesMessage(data=b"body\x00"),
-        TextMessage(data="\n"),
-        BytesMessage(data=bytes(300)),
-        CloseConnection(code=1001, reason="going away"),
-    )
-    payload, controls, kept = read_in_pieces(wire, piece)
-    assert payload == b"MESSAGE\ndestination:/q\n\nbody\x00\n" + bytes(300)
-    assert [opcode for opcode, _ in controls] == [0x9, 0x8]
-    assert controls[0][1] == b"in the middle of a message" and controls[1][1][:2] == (1001).to_bytes(2, "big")
-    assert kept <= 10 + 125  # a frame head or a control frame, never a data frame's payload
-
-
-def test_a_five_mb_message_is_passed_on_as_it_comes_never_held_whole():
-    body = random.Random(5).randbytes(5 * 1024 * 1024)
-    payload, controls, kept = read_in_pieces(server_frames(BytesMessage(data=body)), 256 * 1024)
-    assert payload == body and controls == [] and kept <= 10
-
-
-@pytest.mark.parametrize(
-    ("wire", "why"),
-    [(b"\x82\x81abcdx", "masked"), (b"\xc2\x00", "reserved"), (b"\x83\x00", "unknown opcode 3")],
-    ids=["masked", "reserved-bit", "unknown-opcode"],
-)
-def test_a_frame_no_server_may_send_is_a_websocket_error(wire, why):
-    with pytest.raises(WebSocketError, match=why):
-        FrameReader(lambda *_: None).feed(wire)
