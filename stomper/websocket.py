@@ -3,13 +3,10 @@
 STOMP does not care where one WebSocket message ends: a frame may span
 several messages and a message may hold several frames, so this stream
 hands the STOMP parser the messages' payloads as one byte stream, exactly as
-TCP would. The HTTP upgrade (its request, and checking the answer and the
-chosen subprotocol) is done by `wsproto`, which, like stomper's core, does
-no I/O of its own. The frames after it are done here, because they are the
-hot path and simple once message boundaries do not matter: `client_frame`
-writes masked frames, and `FrameReader` passes on the payloads of text,
-binary and continuation frames as they come and answers ping and Close.
-Everything moves over the TCP or TLS transport of stomper.transport, so
+TCP would. The WebSocket protocol itself (the HTTP upgrade and the chosen
+subprotocol, masking, fragmentation, ping and Close) is done by `wsproto`,
+which, like stomper's core, does no I/O of its own; this module moves its
+bytes. Everything moves over the TCP or TLS transport of stomper.transport, so
 polling, TLS and waking a blocked reader work as they do for plain STOMP.
 
 `wsproto` is installed with stomper but imported only when a ws:// or
