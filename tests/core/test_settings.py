@@ -43,7 +43,7 @@ def test_defaults_and_connection_kwargs_build_a_connection():
     assert (settings.heart_beat, settings.connect_timeout, settings.verify) == ((10000, 10000), 10.0, True)
     conn = Connection(**ConnectionSettings("stomp://u:pw@h/v", heart_beat="0,5000", version="1.1").connection_kwargs(), on_frame=print)
     assert conn.endpoints == [Endpoint(False, "h", 61613, "u", "pw", "v")]
-    assert (conn._heart_beat, conn._pinned, conn._passcode) == ((0, 5000), "1.1", None)
+    assert (conn.protocol.heart_beat, conn.protocol.pinned, conn._passcode) == ((0, 5000), "1.1", None)
 
 
 def test_settings_are_frozen_and_never_show_the_passcode():
