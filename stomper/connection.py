@@ -516,6 +516,12 @@ class Connection:
         self._acknowledge(commands.nack, message, transaction, receipt, timeout)
 
     def _acknowledge(self, build, message, transaction, receipt, timeout) -> None:
+        if transaction is None and not receipt and self._on_frame is None:
+            # The hot path of a consumer that acknowledges each message: the session writes the bytes, no Frame.
+            data = self.protocol.acknowledgement_data("ACK" if build is commands.ack else "NACK", message)
+            if data is not None:
+                self._write(data)
+                return
         receipt_id = self._receipt_id(receipt)
         self._send_frame(self.protocol.acknowledge(build, message, transaction, receipt_id))
         self._await(receipt_id, timeout)

@@ -26,13 +26,13 @@ acknowledged. It has no clock: every time-dependent question takes `now`.
 from __future__ import annotations
 
 import math
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from . import commands
 from .errors import BrokerError, ConnectionLost, FrameError
-from .frame import DEFAULT_VERSION, Frame
+from .frame import DEFAULT_VERSION, Frame, escape_header
 from .parser import DEFAULT_MAX_FRAME_SIZE, FrameParser
 from .versions import STOMP_10, VERSIONS, spec
 
@@ -216,8 +216,8 @@ class Session:
         #: Receipts asked for on this connection that have not arrived.
         self.pending_receipts: set[str] = set()
         self.subscriptions: dict[str, Subscription] = {}
-        #: Per client-ack subscription: ack id -> MESSAGE, oldest first.
-        self.outstanding: dict[str, dict[str, Frame]] = {}
+        #: Per client-ack subscription: ack id -> MESSAGE, oldest first (ordered, so a cumulative ACK pops from the front).
+        self.outstanding: dict[str, OrderedDict[str, Frame]] = {}
         self.last_received = 0.0
         self.last_sent = 0.0
 
@@ -344,7 +344,7 @@ class Session:
         frame = commands.subscribe(destination, id, ack, receipt, headers, self.version)
         self.subscriptions[id] = Subscription(destination, ack, dict(headers or {}))
         if ack != "auto":
-            self.outstanding[id] = {}
+            self.outstanding[id] = OrderedDict()
         return frame
 
     def forget(self, id: str) -> Subscription | None:
@@ -364,27 +364,55 @@ class Session:
         self.sent(frame)
         return frame
 
+    def acknowledgement_data(self, command: str, message: Frame) -> bytes | None:
+        """ACK or NACK of `message` (no transaction, no receipt) as wire bytes, settled; None when only `acknowledge` can build it.
+
+        Byte for byte what `acknowledge` would encode, without building a
+        Frame: a consumer that ACKs every message pays for this once per
+        message. None for STOMP 1.0 (unescaped headers the frame path may
+        refuse), a message without the header to name it by, and a carriage
+        return that the version cannot escape; `acknowledge` then builds the
+        frame (or words the error).
+        """
+        rules = spec(self.version)
+        headers = message.headers
+        ack_id = rules.ack_id(headers)
+        if not rules.escapes or type(ack_id) is not str:
+            return None
+        version = rules.name
+        text = f"{rules.ack_header}:{escape_header(ack_id, version)}\n"
+        for name in rules.ack_headers[1:]:  # 1.1 names the subscription too
+            value = headers.get(name)
+            if type(value) is not str:
+                return None
+            text += f"{name}:{escape_header(value, version)}\n"
+        if "\r" in text:
+            return None
+        self.settle(ack_id)
+        return f"{command}\n{text}\n\0".encode()
+
     def sent(self, frame: Frame) -> None:
         """Note a frame the caller sends as is: an ACK or NACK settles outstanding messages."""
         command = frame.command
-        if command != "ACK" and command != "NACK":
-            return
-        ack_id = frame.headers.get(spec(self.version).ack_header)
+        if command == "ACK" or command == "NACK":
+            self.settle(frame.headers.get(spec(self.version).ack_header))
+
+    def settle(self, ack_id: str | None) -> None:
+        """The message with this ack id (and, in ack mode client, every older one of its subscription) is acknowledged."""
         for sub_id, pending in self.outstanding.items():
             if ack_id in pending:
                 self._settle(pending, ack_id, cumulative=self.subscriptions[sub_id].ack == "client")
                 return
 
     @staticmethod
-    def _settle(pending: dict[str, Frame], ack_id: str, cumulative: bool) -> None:
-        """Remove the message (and, for ack mode client, every older one of its subscription)."""
+    def _settle(pending: OrderedDict[str, Frame], ack_id: str, cumulative: bool) -> None:
+        """Remove the message (and, for ack mode client, every older one of its subscription), in time for what is removed."""
         if not cumulative:
             del pending[ack_id]
             return
-        for key in list(pending):
-            del pending[key]
-            if key == ack_id:
-                return
+        popitem = pending.popitem
+        while popitem(last=False)[0] != ack_id:
+            pass
 
     def unacknowledged(self, id: str | None = None) -> list[Frame]:
         """Messages of client-ack subscriptions (or of subscription `id`) received and not yet ACKed or NACKed, oldest first."""
