@@ -14,7 +14,12 @@ queue is filled the raw floor's way): "stomper ack each" subscribes in
 client-individual mode and ACKs every message, "stomper ack /100" subscribes
 in client mode and sends one cumulative ACK per 100 messages.
 
-The rounds interleave the clients, so a load spike hits all of them. Each
+Beside each consume rate is the client's own CPU time per message (the
+median over the rounds, connecting included): the broker's share of the two
+cores moves the rates from run to run, the client's cost moves far less.
+
+The rounds interleave the clients, so a load spike hits all of them, and
+each round starts with the next client, so that none always runs first. Each
 figure is the best of --repeat rounds; each ratio to the floor is given as
 best against best and as the median of the ratios within one round (the
 spread of those per-round ratios is the run's noise). Brokers come from
@@ -233,29 +238,38 @@ CLIENTS = {
 
 
 class Rates:
-    """One client's msg/s per round, publish and consume."""
+    """One client's msg/s per round, publish and consume, and its CPU time per consumed message."""
 
     def __init__(self) -> None:
         self.publish: list[float] = []
         self.consume: list[float] = []
+        self.consume_cpu: list[float] = []  # seconds of this process's CPU per message consumed
 
 
 def bench(broker: str, url: str, count: int, size: int, repeat: int, names: list[str]) -> dict[str, Rates]:
     """Each client's rates per round; the rounds interleave the clients, so load spikes hit all."""
     body = (b"0123456789abcdefghijklmnopqrstuvwxyz" * (size // 36 + 1))[:size]
     rates = {name: Rates() for name in names}
-    for _ in range(repeat):
-        for name in names:
+    for round_number in range(repeat):
+        start = round_number % len(names)  # each round starts with another client, so no one always runs first
+        for name in names[start:] + names[:start]:
             publish, consume = CLIENTS[name]
             queue = queue_name(name.split()[0].replace(".", "").replace("/", "-"))
             if publish is None:
                 raw_publish(url, queue, count, body)
             else:
                 rates[name].publish.append(count / publish(url, queue, count, body))
+            cpu = time.process_time()
             rates[name].consume.append(count / consume(url, queue, count))
+            rates[name].consume_cpu.append((time.process_time() - cpu) / count)
     for name, rate in rates.items():
         published = f"{max(rate.publish):>9,.0f}" if rate.publish else f"{'-':>9}"
-        print(f"  {broker:9} {name:17} publish {published} msg/s   consume {max(rate.consume):>9,.0f} msg/s", flush=True)
+        cpu = statistics.median(rate.consume_cpu) * 1e6
+        print(
+            f"  {broker:9} {name:17} publish {published} msg/s   consume {max(rate.consume):>9,.0f} msg/s"
+            f"   client CPU {cpu:5.1f} us/msg",
+            flush=True,
+        )
     return rates
 
 
