@@ -119,6 +119,7 @@ class Connection:
         self._wlock = threading.Lock()  # serialises writes
         self._rlock = threading.Lock()  # held by the one thread reading the socket
         self._cond = threading.Condition(threading.Lock())  # "something was read"
+        self._waiting = 0  # threads waiting on _cond for another thread's read (changed under _cond)
         self._reconnect_lock = threading.RLock()
         self._lost: ConnectionLost | None = None
         self._silent: str | None = None  # why the heart-beat thread gave up on the broker
@@ -619,16 +620,25 @@ class Connection:
                 return False
         if not self._rlock.acquire(False):
             with self._cond:
-                if not self._rlock.acquire(False):
-                    self._cond.wait(remaining)
-                    return True
+                self._waiting += 1  # before trying again: a reader letting go after this sees it and notifies
+                try:
+                    if not self._rlock.acquire(False):
+                        self._cond.wait(remaining)
+                        return True
+                finally:
+                    self._waiting -= 1
         try:
             self._pump(remaining)
         finally:
-            self._rlock.release()
+            self._release_read()
+        return True
+
+    def _release_read(self) -> None:
+        """Let go of the socket and wake the threads waiting for what was read; with none waiting, no lock is taken."""
+        self._rlock.release()
+        if self._waiting:
             with self._cond:
                 self._cond.notify_all()
-        return True
 
     def _pump(self, timeout: float | None, nonblocking: bool = False) -> None:
         """Read what the transport has (waiting up to `timeout`) and give it to the session. Holds _rlock."""
@@ -724,9 +734,7 @@ class Connection:
             elif self._transport is not None and self._transport.pending():
                 self.protocol.last_received = time.monotonic()  # unread data waits: the broker is alive
         finally:
-            self._rlock.release()
-            with self._cond:
-                self._cond.notify_all()
+            self._release_read()
 
     def _give_up_on_silence(self) -> None:
         self._silent = self.protocol.silence_message()
