@@ -19,6 +19,8 @@ DEFAULT_MAX_FRAME_SIZE = 64 * 1024 * 1024
 DEFAULT_MAX_HEADERS = 1000
 DEFAULT_MAX_HEADER_LINE = 64 * 1024
 
+#: How many distinct content-length texts a parser keeps converted.
+_SIZES_KEPT = 64
 _NOWHERE = sys.maxsize  # what a search that found nothing remembers: past every position, never searched again
 
 _UNESCAPES = {"1.1": {"n": "\n", "c": ":", "\\": "\\"}}
@@ -157,6 +159,8 @@ class FrameParser:
         self._head_lines = 0  # newlines counted in the arriving header block
         self._head: _Head | None = None
         self._error: FrameError | None = None
+        #: content-length texts already checked and converted: a stream of same-sized messages converts one.
+        self._sizes: dict[str, int] = {}
 
     @property
     def version(self) -> str:
@@ -271,6 +275,7 @@ class FrameParser:
         max_head, max_size, max_headers = self.max_header_line - 2, self.max_frame_size, self.max_headers
         heartbeats = 0
         new_frame = Frame.__new__
+        sizes = self._sizes
         while pos < end:
             byte = data[pos]
             if byte == 10:
@@ -321,12 +326,17 @@ class FrameParser:
                 nul = data.find(0, body_start, pos + max_size)
                 if nul < 0:
                     break
-            elif length.isdigit() and length.isascii() and len(length) < 19:  # int() refuses thousands of digits
-                nul = body_start + int(length)
+            else:
+                size = sizes.get(length)
+                if size is None:
+                    if not (length.isdigit() and length.isascii() and len(length) < 19):  # int() refuses thousands of digits
+                        break
+                    size = int(length)
+                    if len(sizes) < _SIZES_KEPT:
+                        sizes[length] = size
+                nul = body_start + size
                 if nul >= end or data[nul] != 0 or nul >= pos + max_size:
                     break
-            else:
-                break
             frame = new_frame(Frame)
             frame._command, frame.headers, frame.repeated_headers = command, headers, []
             frame._body = data[body_start:nul]
