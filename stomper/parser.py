@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sys
+from itertools import repeat
 
 from .errors import FrameError, FrameTooLarge
 from .frame import COMMANDS, DEFAULT_VERSION, UNESCAPED_COMMANDS, Frame, check_version
@@ -18,50 +19,53 @@ DEFAULT_MAX_FRAME_SIZE = 64 * 1024 * 1024
 DEFAULT_MAX_HEADERS = 1000
 DEFAULT_MAX_HEADER_LINE = 64 * 1024
 
+#: How many distinct content-length texts a parser keeps converted.
+_SIZES_KEPT = 64
 _NOWHERE = sys.maxsize  # what a search that found nothing remembers: past every position, never searched again
 
 _UNESCAPES = {"1.1": {"n": "\n", "c": ":", "\\": "\\"}}
 _UNESCAPES["1.2"] = {**_UNESCAPES["1.1"], "r": "\r"}
 
 
-def _ordinary_headers(text: str) -> tuple[str, dict[str, str]] | None:
-    """(command, headers) of a head block, or None when it needs the careful path.
-
-    None when a line has no ':' or a name repeats or is empty.
-    """
-    lines = text.split("\n")
-    command = lines.pop(0)
-    try:
-        headers = dict([line.split(":", 1) for line in lines])
-    except ValueError:
-        return None
-    return (command, headers) if len(headers) == len(lines) and "" not in headers else None
+#: Endless arguments for `map(str.split, lines, _COLONS, _ONCE)`: each header line split at its first ':', in C.
+_COLONS = repeat(":")
+_ONCE = repeat(1)
+_split = str.split
 
 
-def _simple_unescape(command: str, headers: dict[str, str], version: str) -> dict[str, str] | None:
-    """Headers with the common escapes (\\c, \\n, and \\r in 1.2) undone, or None for the careful path.
+def _simple_unescape(command: str, headers: dict[str, str], text: str, version: str) -> dict[str, str] | None:
+    """`headers`, read from the head block `text`, with the common escapes (\\c, \\n, and \\r in 1.2) undone in place; None for the careful path.
 
     Handles the frequent case (a broker escaping the ':' of its message ids)
-    without a regex; anything else (an escaped backslash, an undefined
-    escape, version 1.0, CONNECTED, names that collide) goes the careful way.
+    without a regex and without looking at the other headers: it goes from
+    one backslash of `text` to the next and rewrites only the values that
+    hold one. Anything else (an escaped name, an escaped backslash, an
+    undefined escape, version 1.0, CONNECTED) goes the careful way, which
+    also words the errors.
     """
     if version == "1.0" or command in UNESCAPED_COMMANDS:
         return None
-    unescaped = {}
-    for name, value in headers.items():
-        if "\\" in name or "\\" in value:
-            if "\\\\" in name or "\\\\" in value:
-                return None
-            name = name.replace("\\c", ":").replace("\\n", "\n")
-            value = value.replace("\\c", ":").replace("\\n", "\n")
-            if version == "1.2":
-                name, value = name.replace("\\r", "\r"), value.replace("\\r", "\r")
-            if "\\" in name or "\\" in value or name in unescaped:
-                return None
-        elif name in unescaped:
+    backslash = text.find("\\")
+    while backslash >= 0:
+        line_start = text.rfind("\n", 0, backslash) + 1
+        colon = text.find(":", line_start, backslash)
+        if colon < 0 or not line_start:  # the backslash is in a name, or in the command line
             return None
-        unescaped[name] = value
-    return unescaped
+        line_end = text.find("\n", backslash)
+        if line_end < 0:
+            line_end = len(text)
+        # The replacements never join two backslashes, so one is left over exactly when
+        # the value holds an escaped backslash or an undefined escape: the careful path.
+        value = text[colon + 1 : line_end].replace("\\c", ":")
+        if "\\" in value:
+            value = value.replace("\\n", "\n")
+            if version == "1.2":
+                value = value.replace("\\r", "\r")
+            if "\\" in value:
+                return None
+        headers[text[line_start:colon]] = value  # an existing key: the dict keeps its size and order
+        backslash = text.find("\\", line_end)
+    return headers
 
 
 _ESCAPE_SEQUENCE = re.compile(r"\\(.?)", re.DOTALL)
@@ -155,6 +159,8 @@ class FrameParser:
         self._head_lines = 0  # newlines counted in the arriving header block
         self._head: _Head | None = None
         self._error: FrameError | None = None
+        #: content-length texts already checked and converted: a stream of same-sized messages converts one.
+        self._sizes: dict[str, int] = {}
 
     @property
     def version(self) -> str:
@@ -269,6 +275,7 @@ class FrameParser:
         max_head, max_size, max_headers = self.max_header_line - 2, self.max_frame_size, self.max_headers
         heartbeats = 0
         new_frame = Frame.__new__
+        sizes = self._sizes
         while pos < end:
             byte = data[pos]
             if byte == 10:
@@ -298,12 +305,17 @@ class FrameParser:
                 text = data[pos:head_end].decode("utf-8")
             except UnicodeDecodeError:
                 break
-            parsed = _ordinary_headers(text)
-            if parsed is None:
+            lines = text.split("\n")
+            command = lines[0]
+            del lines[0]
+            try:
+                headers = dict(map(_split, lines, _COLONS, _ONCE))
+            except ValueError:  # a line without ':'
                 break
-            command, headers = parsed
+            if len(headers) != len(lines) or "" in headers:  # a repeated or empty name
+                break
             if "\\" in text:
-                headers = _simple_unescape(command, headers, self._version)
+                headers = _simple_unescape(command, headers, text, self._version)
                 if headers is None:
                     break
             if command not in COMMANDS or len(headers) > max_headers:
@@ -314,12 +326,17 @@ class FrameParser:
                 nul = data.find(0, body_start, pos + max_size)
                 if nul < 0:
                     break
-            elif length.isdigit() and length.isascii() and len(length) < 19:  # int() refuses thousands of digits
-                nul = body_start + int(length)
+            else:
+                size = sizes.get(length)
+                if size is None:
+                    if not (length.isdigit() and length.isascii() and len(length) < 19):  # int() refuses thousands of digits
+                        break
+                    size = int(length)
+                    if len(sizes) < _SIZES_KEPT:
+                        sizes[length] = size
+                nul = body_start + size
                 if nul >= end or data[nul] != 0 or nul >= pos + max_size:
                     break
-            else:
-                break
             frame = new_frame(Frame)
             frame._command, frame.headers, frame.repeated_headers = command, headers, []
             frame._body = data[body_start:nul]

@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 from . import commands
 from .errors import BrokerError, ConnectionLost, FrameError
-from .frame import DEFAULT_VERSION, Frame
+from .frame import DEFAULT_VERSION, Frame, escape_header
 from .parser import DEFAULT_MAX_FRAME_SIZE, FrameParser
 from .versions import STOMP_10, VERSIONS, spec
 
@@ -391,26 +391,52 @@ class Session:
     def acknowledge(self, build: Callable[..., Frame], message: Frame, transaction: str | None, receipt: str | None) -> Frame:
         """ACK or NACK (`build` is commands.ack or commands.nack) in the negotiated form; no longer outstanding."""
         frame = build(message, transaction=transaction, receipt=receipt, version=self.version)
-        self._acknowledged(frame)
+        self.sent(frame)
         return frame
+
+    def acknowledgement_data(self, command: str, message: Frame) -> bytes | None:
+        """ACK or NACK of `message` (no transaction, no receipt) as wire bytes, settled; None when only `acknowledge` can build it.
+
+        Byte for byte what `acknowledge` would encode, without building a
+        Frame: a consumer that ACKs every message pays for this once per
+        message. None for STOMP 1.0 (unescaped headers the frame path may
+        refuse), a message without the header to name it by, and a carriage
+        return that the version cannot escape; `acknowledge` then builds the
+        frame (or words the error).
+        """
+        rules = spec(self.version)
+        headers = message.headers
+        ack_id = rules.ack_id(headers)
+        if not rules.escapes or type(ack_id) is not str:
+            return None
+        version = rules.name
+        text = f"{rules.ack_header}:{escape_header(ack_id, version)}\n"
+        for name in rules.ack_headers[1:]:  # 1.1 names the subscription too
+            value = headers.get(name)
+            if type(value) is not str:
+                return None
+            text += f"{name}:{escape_header(value, version)}\n"
+        if "\r" in text:
+            return None
+        self.settle(command, ack_id)
+        return f"{command}\n{text}\n\0".encode()
 
     def sent(self, frame: Frame) -> None:
         """Note a frame the caller sends as is: an ACK or NACK settles outstanding messages, COMMIT and ABORT end a transaction."""
         command = frame.command
         if command == "ACK" or command == "NACK":
-            self._acknowledged(frame)
+            self.settle(command, frame.headers.get(spec(self.version).ack_header), frame.headers.get("transaction"))
         elif command == "COMMIT" or command == "ABORT":
             self._end_transaction(frame.headers.get("transaction", ""), undo=command == "ABORT")
 
-    def _acknowledged(self, frame: Frame) -> None:
-        ack_id = frame.headers.get(spec(self.version).ack_header)
+    def settle(self, command: str, ack_id: str | None, transaction: str | None = None) -> None:
+        """The message with this ack id (and, in ack mode client, every older one of its subscription) is ACKed or NACKed."""
         for sub_id, pending in self.outstanding.items():
             if ack_id in pending:
                 held = self.held[sub_id]
                 if held and ack_id in held:
                     return  # settled already, by a transaction still open
-                transaction = frame.headers.get("transaction")
-                settlement = Settlement(frame.command, ack_id, transaction)
+                settlement = Settlement(command, ack_id, transaction)
                 if transaction is None and self.subscriptions[sub_id].ack != "client":
                     del pending[ack_id]  # the common case, kept short: one message, settled for good
                     done = self.settled[sub_id]
@@ -433,7 +459,7 @@ class Session:
         if not cumulative:
             return [ack_id]
         covered = []
-        for key in list(pending):
+        for key in pending:  # oldest first; stops at ack_id, so the walk costs what it covers
             if key not in held:
                 covered.append(key)
             if key == ack_id:

@@ -240,6 +240,28 @@ def test_receive_from_several_threads_delivers_each_message_once():
     assert sorted(seen, key=int) == [str(n) for n in range(count)]
 
 
+def test_a_thread_waiting_for_another_threads_read_is_woken_when_that_read_ends():
+    """The reader notifies waiters only when there are some; one that registered while it read is still woken."""
+    with FakePeer([("hold",)]) as peer:
+        conn = connect(peer)
+        received: list = []
+        conn._rlock.acquire()  # another thread is reading the socket
+        waiter = threading.Thread(target=lambda: received.append(conn.receive()))  # no timeout: only a wake-up ends it
+        try:
+            waiter.start()
+            while not conn._waiting:
+                threading.Event().wait(0.01)
+            with conn._cond:  # the waiter holds the condition until it waits on it
+                pass
+            conn.protocol.receive_data(MESSAGE, 0.0)  # what the other thread read
+            conn._release_read()
+            waiter.join(30)
+            assert [message.body for message in received] == [b"hello"]
+        finally:
+            conn.close()
+            waiter.join(30)
+
+
 def test_reconnect_resubscribes_on_the_next_url():
     subscribed = []
     with FakePeer([("expect", 1), ("close",)]) as first, FakePeer([("expect", 1), ("send", MESSAGE), ("hold",)]) as second:

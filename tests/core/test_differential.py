@@ -121,3 +121,27 @@ def test_a_crlf_line_fits_a_limit_that_counts_its_cr() -> None:
     assert parse_bytewise(CRLF_LINE.replace(b"\r", b""), max_header_line=17)[0].headers == {"abcdefgh": "12345678"}
     error = parse_error(b"SEND\ncontent-length:30\n\n" + b"x" * 60, max_frame_size=40)
     assert isinstance(error, FrameTooLarge) and (error.size, error.limit) == (55, 40)
+
+
+#: Header lines whose escapes the fast path undoes itself, or must leave to the careful path.
+ESCAPED_LINES = [
+    "message-id:ID\\cvm-1\\c2\\c-1",  # ActiveMQ's message ids
+    "a:\\c\\n\\r",  # every escape of 1.2 (\r is undefined in 1.1)
+    "a:x\\\\cy",  # an escaped backslash before a 'c'
+    "a:\\\\\\c",  # an escaped backslash, then an escaped colon
+    "a:x\\t",  # undefined
+    "a:ends\\",  # a backslash with nothing after it
+    "na\\cme:v",  # an escaped name
+    "b\\\\:v",  # a name ending in an escaped backslash
+    "a:\\c\nb:1\nc:\\n",  # two escaped values, a plain one between
+    "a:1\na\\c:2",  # names that differ only once unescaped
+    "a\\cb:1\na:b:2",  # an escaped name beside a value holding ':'
+]
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.1", "1.2"])
+@pytest.mark.parametrize("line", ESCAPED_LINES)
+def test_escaped_headers_give_one_answer_whatever_the_cut(version: str, line: str) -> None:
+    """The fast path (the frame whole) unescapes what the careful path (byte by byte) does, and refuses the same."""
+    data = f"MESSAGE\ndestination:/q\n{line}\n\nbody\0\nMESSAGE\nx:y\n\n\0".encode()
+    fuzz.check_same_whatever_the_cut(data, version, {}, [len(data) // 2])

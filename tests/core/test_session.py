@@ -256,6 +256,47 @@ def test_an_ack_sent_as_a_prepared_frame_settles_too():
     assert session.unacknowledged() == []
 
 
+@pytest.mark.parametrize("version", ["1.1", "1.2"])
+@pytest.mark.parametrize("build", [commands.ack, commands.nack])
+@pytest.mark.parametrize("message_id", ["m-1", "ID:vm-4-1:2:-1:1:7", "a\\b\nc:d", ""])
+def test_acknowledgement_data_is_the_encoded_frame_and_settles(version, build, message_id):
+    session = connected(reply=f"CONNECTED\nversion:{version}\n\n\0".encode())
+    session.subscribe("/queue/q", "client-individual", "sub:a", None, None)
+    received = Frame("MESSAGE", {"subscription": "sub:a", "message-id": message_id, "ack": message_id}, b"body")
+    session._file([received])
+    data = session.acknowledgement_data(build.__name__.upper(), received)
+    assert data == build(received, version=version).encode(version)
+    assert session.unacknowledged() == []
+
+
+@pytest.mark.parametrize(
+    ("version", "headers"),
+    [
+        ("1.0", {"message-id": "m-1", "subscription": "s"}),  # no escapes: the frame path decides what can be written
+        ("1.2", {"subscription": "s"}),  # nothing to name the message by: the frame path words the error
+        ("1.1", {"message-id": "m-1"}),  # no subscription header to copy
+        ("1.1", {"message-id": "m\r1", "subscription": "s"}),  # a carriage return 1.1 cannot escape
+    ],
+)
+def test_acknowledgement_data_leaves_the_unusual_to_the_frame_path(version, headers):
+    session = connected(reply=f"CONNECTED\nversion:{version}\n\n\0".encode())
+    session.subscribe("/queue/q", "client", "s", None, None)
+    received = Frame("MESSAGE", headers, b"")
+    session._file([received])
+    outstanding = session.unacknowledged()
+    assert session.acknowledgement_data("ACK", received) is None
+    assert session.unacknowledged() == outstanding
+
+
+def test_a_cumulative_ack_settles_the_older_messages_and_keeps_the_newer_in_order():
+    session = connected()
+    session.subscribe("/queue/q", "client", "sub-a", None, None)
+    session.receive_data(b"".join(message(number) for number in range(1, 301)), 1.0)
+    for acked in (100, 101, 250):
+        session.acknowledgement_data("ACK", session.messages[acked - 1])
+        assert [frame.body for frame in session.unacknowledged("sub-a")] == [f"body {n}".encode() for n in range(acked + 1, 301)]
+
+
 def test_auto_subscriptions_keep_nothing_and_a_reconnect_forgets_what_was_outstanding():
     session = connected()
     session.subscribe("/queue/a", "auto", "sub-auto", None, None)
