@@ -13,7 +13,8 @@ import sys
 from itertools import repeat
 
 from .errors import FrameError, FrameTooLarge
-from .frame import COMMANDS, DEFAULT_VERSION, UNESCAPED_COMMANDS, Frame, check_version
+from .frame import COMMANDS, Frame, check_version
+from .versions import DEFAULT_VERSION, SPECS, UNESCAPED_COMMANDS, Spec, spec
 
 DEFAULT_MAX_FRAME_SIZE = 64 * 1024 * 1024
 DEFAULT_MAX_HEADERS = 1000
@@ -23,8 +24,8 @@ DEFAULT_MAX_HEADER_LINE = 64 * 1024
 _SIZES_KEPT = 64
 _NOWHERE = sys.maxsize  # what a search that found nothing remembers: past every position, never searched again
 
-_UNESCAPES = {"1.1": {"n": "\n", "c": ":", "\\": "\\"}}
-_UNESCAPES["1.2"] = {**_UNESCAPES["1.1"], "r": "\r"}
+#: For reading, per version: the letter after a backslash -> the character it stands for.
+_UNESCAPES = {name: rules.unescapes for name, rules in SPECS.items()}
 
 
 #: Endless arguments for `map(str.split, lines, _COLONS, _ONCE)`: each header line split at its first ':', in C.
@@ -33,7 +34,7 @@ _ONCE = repeat(1)
 _split = str.split
 
 
-def _simple_unescape(command: str, headers: dict[str, str], text: str, version: str) -> dict[str, str] | None:
+def _simple_unescape(command: str, headers: dict[str, str], text: str, rules: Spec) -> dict[str, str] | None:
     """`headers`, read from the head block `text`, with the common escapes (\\c, \\n, and \\r in 1.2) undone in place; None for the careful path.
 
     Handles the frequent case (a broker escaping the ':' of its message ids)
@@ -43,7 +44,7 @@ def _simple_unescape(command: str, headers: dict[str, str], text: str, version: 
     undefined escape, version 1.0, CONNECTED) goes the careful way, which
     also words the errors.
     """
-    if version == "1.0" or command in UNESCAPED_COMMANDS:
+    if not rules.escapes or command in UNESCAPED_COMMANDS:
         return None
     backslash = text.find("\\")
     while backslash >= 0:
@@ -59,7 +60,7 @@ def _simple_unescape(command: str, headers: dict[str, str], text: str, version: 
         value = text[colon + 1 : line_end].replace("\\c", ":")
         if "\\" in value:
             value = value.replace("\\n", "\n")
-            if version == "1.2":
+            if rules.crlf:
                 value = value.replace("\\r", "\r")
             if "\\" in value:
                 return None
@@ -170,6 +171,7 @@ class FrameParser:
     def version(self, value: str) -> None:
         """Switch version mid-stream, as after CONNECTED negotiates one."""
         self._version = check_version(value)
+        self._rules = spec(value)
 
     @property
     def buffered(self) -> int:
@@ -315,7 +317,7 @@ class FrameParser:
             if len(headers) != len(lines) or "" in headers:  # a repeated or empty name
                 break
             if "\\" in text:
-                headers = _simple_unescape(command, headers, text, self._version)
+                headers = _simple_unescape(command, headers, text, self._rules)
                 if headers is None:
                     break
             if command not in COMMANDS or len(headers) > max_headers:
@@ -376,7 +378,7 @@ class FrameParser:
         self._check_head_limits(buf, pos, body_start - 1)
         self._scan = body_start
         self._head_lines = 0
-        if body_start - head_end == 3 and self._version != "1.2":
+        if body_start - head_end == 3 and not self._rules.crlf:
             self._fail(f"CRLF line endings are only allowed in STOMP 1.2, not {self._version}", head_end + 1)
         try:
             text = buf[pos:head_end].decode("utf-8")
@@ -440,7 +442,7 @@ class FrameParser:
         return [(line_start + limit, 2, f"header line longer than the limit of {limit} bytes", line_start)]
 
     def _strip_carriage_returns(self, lines: list[str], pos: int) -> list[str]:
-        if self._version != "1.2":
+        if not self._rules.crlf:
             if any(line.endswith("\r") for line in lines):
                 self._fail(f"CRLF line endings are only allowed in STOMP 1.2, not {self._version}", pos)
             return lines
@@ -454,7 +456,7 @@ class FrameParser:
 
     def _parse_headers(self, command: str, lines: list[str], pos: int, text: str) -> tuple[dict, list]:
         version = self._version
-        escaped = version != "1.0" and command not in UNESCAPED_COMMANDS
+        escaped = self._rules.escapes_headers and command not in UNESCAPED_COMMANDS
         if not escaped or "\\" not in text:
             # Common case, done in C: no escapes, no repeated or empty names.
             try:

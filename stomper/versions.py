@@ -155,6 +155,11 @@ def check_ack_mode(ack: str, version: str) -> None:
         raise FrameError(f"ack mode {ack!r} does not exist in STOMP {version}")
 
 
+def individual_ack_mode(version: str) -> str:
+    """client-individual where `version` has it, else client (1.0), whose ACK also settles every older message."""
+    return "client-individual" if "client-individual" in spec(version).ack_modes else "client"
+
+
 def check_command(command: str, version: str) -> None:
     """Refuse a command `version` does not define (1.0 has no NACK and no STOMP)."""
     if command in spec(version).missing_commands:

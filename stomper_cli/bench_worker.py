@@ -29,6 +29,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from stomper.versions import individual_ack_mode
+
 from .options import ConnectionParams, open_connection
 
 RUN_HEADER = "stomper-bench-run"
@@ -160,9 +162,7 @@ def consume(plan: Plan, client: Client, shared: Shared) -> dict[str, Any]:
     from .bench_stats import encode, histogram_from_counts  # here, not at the top: `stomper --help` imports this module
 
     with _connect(plan, client) as conn:
-        ack = plan.ack
-        if ack == "client-individual" and conn.version == "1.0":
-            ack = "client"  # 1.0 has no individual acks; its client mode acks everything up to the message
+        ack = individual_ack_mode(conn.version) if plan.ack == "client-individual" else plan.ack
         conn.subscribe(plan.destination, ack=ack, receipt=True, timeout=plan.timeout)
         shared.events.put(("ready", client.index, None))
         tally = _Tally(plan.run_id)

@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from stomper.frame import Frame
+from stomper.versions import individual_ack_mode, spec
 
 from .app import EXIT_CODES_HELP, get_settings
 from .options import ConnectionParams, connection_options, frame_logger, header_option, open_connection
@@ -48,7 +49,7 @@ def reply(destination: str, command: tuple[str, ...], count: int | None, headers
         raise click.UsageError(f"command not found: {command[0]}")
     handled = 0
     with open_connection(conn_params, on_frame=frame_logger(settings.verbose)) as conn:
-        mode = "client" if conn.version == "1.0" else "client-individual"
+        mode = individual_ack_mode(conn.version)
         conn.subscribe(destination, ack=mode, receipt=True)
         while count is None or handled < count:
             message = conn.receive(None)
@@ -63,9 +64,10 @@ def _answer(conn: Any, message: Frame, command: tuple[str, ...], reply_headers: 
     done = subprocess.run(command, input=message.body, stdout=subprocess.PIPE, check=False)
     message_id = message.headers.get("message-id", "?")
     if done.returncode != 0:
+        can_nack = "NACK" not in spec(conn.version).missing_commands
         sys.stderr.write(f"stomper: request {message_id}: {command[0]} exited with status {done.returncode}: "
-                         f"{'left unacknowledged' if conn.version == '1.0' else 'nacked'}\n")
-        if conn.version != "1.0":
+                         f"{'nacked' if can_nack else 'left unacknowledged'}\n")
+        if can_nack:
             conn.nack(message)
         return
     reply_to = message.headers.get("reply-to")
