@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import mimetypes
 import os
 import shutil
 import stat
 import sys
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
@@ -65,15 +67,18 @@ class Resend:
     content-length (recomputed from the body, which a filter may have
     changed); a SEND is kept as it is. `to` replaces the destination, `extra`
     (-H, --content-type) replace or add headers, and a `receipt` header is
-    always dropped: stomper asks for its own receipts, in batches. Anything
+    always dropped: stomper asks for its own receipts, in batches
+    (`content_type` '' drops the content-type). Anything
     else than SEND or MESSAGE is refused, naming where it was read.
     """
 
-    def __init__(self, to: str | None, extra: list[tuple[str, str]], version: str) -> None:
+    def __init__(self, to: str | None, extra: list[tuple[str, str]], version: str, content_type: str | None = None) -> None:
         self.to = to
-        self.extra = extra
+        self.extra = [*extra, *([("content-type", content_type)] if content_type else [])]
         self.version = version
         replaced = {name for name, _ in extra} | {"receipt"} | ({"destination"} if to else set())
+        if content_type is not None:
+            replaced.add("content-type")  # --content-type '' removes it
         self.drop = {"MESSAGE": replaced | DELIVERY_HEADERS | {"content-length"}, "SEND": replaced}
         self.first = [("destination", to)] if to else []
 
@@ -265,21 +270,58 @@ def with_last(items: Iterable[Any]) -> Iterator[tuple[Any, bool]]:
     yield previous, True
 
 
-def _progress(pairs: Iterator[tuple[Any, bool]], enabled: bool) -> Iterator[tuple[Any, bool]]:
-    """Show a live count on stderr (a terminal) while `pairs` are consumed."""
-    if not enabled:
-        yield from pairs
-        return
-    from rich.console import Console
-    from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+def stdin_size(stream: IO[bytes]) -> int | None:
+    """The size of stdin when it is a regular file (the progress display's total), else None."""
+    try:
+        info = os.fstat(stream.fileno())
+    except (OSError, AttributeError, ValueError):
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) and info.st_size else None
 
-    columns = (SpinnerColumn(), TextColumn("sending"), MofNCompleteColumn(), TextColumn("messages"), TimeElapsedColumn())
+
+def show_progress(pairs: Iterator[tuple[Any, bool]], total: int | None) -> Iterator[tuple[Any, bool]]:
+    """Show on stderr (a terminal) how many messages were sent, their rate and the time, while `pairs` are consumed.
+
+    With `total` (stdin is a regular file of that many bytes) a bar shows how
+    much of the file was read. Rich is imported only here: a pipe never loads it.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    columns = [SpinnerColumn(), TextColumn("sending {task.fields[count]:,} messages, {task.fields[rate]:,.0f} msg/s"), TimeElapsedColumn()]
+    if total is not None:
+        columns[2:2] = [BarColumn(), TaskProgressColumn()]
+    fd = sys.stdin.fileno() if total is not None else -1
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("send", total=None)
+        task = progress.add_task("send", total=total, count=0, rate=0.0)
+        started = time.monotonic()
         for count, pair in enumerate(pairs, 1):
             yield pair
-            if count % 100 == 0:
-                progress.update(task, completed=count)
+            if count & 255 == 0:
+                read = os.lseek(fd, 0, os.SEEK_CUR) if fd >= 0 else None
+                progress.update(task, completed=read, count=count, rate=count / max(time.monotonic() - started, 1e-9))
+
+
+def summary(sender: PipelinedSender, seconds: float, receipt: bool) -> str:
+    """The closing line on a terminal: 'sent N messages in T s (R msg/s), all confirmed'."""
+    rate = sender.sent / seconds if seconds > 0 else 0.0
+    confirmed = "all confirmed" if receipt else "not confirmed (--no-receipt)"
+    return f"sent {plural(sender.sent, 'message')} in {seconds:.2f} s ({rate:,.0f} msg/s), {confirmed}"
+
+
+def guess_content_type(body_file: Any, content_type: str | None, headers: list[tuple[str, str]]) -> str | None:
+    """--content-type as given ('' is none at all); else, for a --body-file with a name, the type its name suggests."""
+    if content_type is not None:
+        return content_type or None
+    name = getattr(body_file, "name", None)
+    if not isinstance(name, str) or name == "-" or any(header == "content-type" for header, _ in headers):
+        return None
+    guessed, encoding = mimetypes.guess_type(name, strict=False)
+    if guessed is None or encoding is not None:  # compressed: the bytes are not of the named type
+        return None
+    if get_settings().verbose:
+        sys.stderr.write(f"content-type {guessed} (guessed from the file name; --content-type '' sends none)\n")
+    return guessed
 
 
 def file_body(stream: IO[bytes]) -> bytes | IO[bytes]:
@@ -370,11 +412,12 @@ def frame_input(from_json: bool, raw: bool, destination: str | None, body: str |
     "--batch", type=click.IntRange(min=1), default=DEFAULT_BATCH, show_default=True,
     help="With --lines, --json or --raw: ask for a receipt every N messages.",
 )
+@click.option("-q", "--quiet", is_flag=True, help="No progress display and no closing summary on a terminal.")
 @max_frame_size_option
 @connection_options
 def send(destination: str | None, body: str | None, body_file: Any, lines: bool, from_json: bool, raw: bool, to: str | None,
          unsent: IO[bytes] | None, headers: list[tuple[str, str]], content_type: str | None, receipt: bool, receipt_timeout: float,
-         transaction: bool, batch: int, max_frame_size: int, conn_params: ConnectionParams) -> None:
+         transaction: bool, batch: int, quiet: bool, max_frame_size: int, conn_params: ConnectionParams) -> None:
     """Send a message to DESTINATION.
 
     The body is BODY, or --body-file, or stdin; with --lines, every stdin line
@@ -389,7 +432,11 @@ def send(destination: str | None, body: str | None, body_file: Any, lines: bool,
     if unsent is not None and not (lines or mode) or unsent is not None and not receipt:
         raise click.UsageError("--unsent goes with --lines, --json or --raw, and receipts (it keeps what they have not confirmed)")
     bodies = message_bodies(body, body_file, lines) if mode is None else None
-    show_progress = (lines or mode is not None) and sys.stderr.isatty() and not settings.verbose
+    on_terminal = (lines or mode is not None) and sys.stderr.isatty() and not quiet
+    total = stdin_size(sys.stdin.buffer) if on_terminal else None
+    wrap = (lambda pairs: show_progress(pairs, total)) if on_terminal and not settings.verbose else None
+    sent_type = guess_content_type(body_file, content_type, headers) if mode is None else content_type
+    started = time.monotonic()
     # On the way out the DISCONNECT receipt is awaited briefly: once receipts confirmed everything it is a
     # courtesy, and after a failure it changes nothing. Without receipts it is the only sign that the broker
     # had the messages: it is awaited as any receipt.
@@ -397,29 +444,31 @@ def send(destination: str | None, body: str | None, body_file: Any, lines: bool,
     try:
         with broker_session(conn_params, max_frame_size, wait, on_frame=frame_logger(settings.verbose)) as conn:
             if mode is None:
-                sender = PipelinedSender(conn, destination, headers, content_type, None, receipt, batch, receipt_timeout)
+                sender = PipelinedSender(conn, destination, headers, sent_type, None, receipt, batch, receipt_timeout)
                 messages, put = bodies, sender.send
             else:
-                extra = [*headers, *([("content-type", content_type)] if content_type is not None else [])]
                 read = json_messages if mode == "json" else raw_messages
                 sender = PipelinedSender(conn, None, [], None, None, receipt, batch, receipt_timeout)
-                messages, put = read(sys.stdin.buffer, Resend(to, extra, conn.version), max_frame_size), sender.send_frame
+                resend = Resend(to, headers, conn.version, content_type)
+                messages, put = read(sys.stdin.buffer, resend, max_frame_size), sender.send_frame
             if unsent is not None:
                 sender.keep()
-            send_and_report(conn, sender, put, with_last(messages), transaction, show_progress, wait, unsent, mode or "lines")
+            send_and_report(conn, sender, put, with_last(messages), transaction, wrap, wait, unsent, mode or "lines")
     except StompError as error:  # could not connect: nothing was read, the whole input is unsent
         raise failure(error, copy_unsent(unsent)) from error
     if settings.verbose:
         confirmed = "confirmed" if receipt else "not confirmed (--no-receipt)"
         sys.stderr.write(f"sent {sender.sent} message(s) to {destination or to or 'their destinations'}, {confirmed}\n")
+    if on_terminal:
+        sys.stderr.write(summary(sender, time.monotonic() - started, receipt) + "\n")
 
 
 def send_and_report(conn: Any, sender: PipelinedSender, put: Any, pairs: Iterator[tuple[Any, bool]], transaction: bool,
-                    show_progress: bool, wait: float, unsent: IO[bytes] | None, mode: str) -> None:
+                    wrap: Any, wait: float, unsent: IO[bytes] | None, mode: str) -> None:
     """Send everything and disconnect; a failure becomes the one line that says how far it got (and what --unsent holds)."""
     receipt, timeout = sender.receipts, sender.receipt_timeout
     try:
-        send_all(conn, sender, put, pairs, transaction, receipt, show_progress)
+        send_all(conn, sender, put, wrap(pairs) if wrap else pairs, transaction, receipt)
         if receipt:
             end_session(conn, wait, f"{plural(sender.sent, 'message')} sent and confirmed")
         else:
@@ -461,8 +510,7 @@ def save_unsent(out: IO[bytes] | None, sender: PipelinedSender, rest: Iterator[t
     return f"{plural(count, 'message')} not confirmed written to {out.name}"
 
 
-def send_all(conn: Any, sender: PipelinedSender, put: Any, messages: Iterator[tuple[Any, bool]], transaction: bool, receipt: bool,
-             show_progress: bool) -> None:
+def send_all(conn: Any, sender: PipelinedSender, put: Any, messages: Iterator[tuple[Any, bool]], transaction: bool, receipt: bool) -> None:
     """Send every message with `put`, in one transaction if asked (aborted on any failure, confirmed by its COMMIT's receipt).
 
     Malformed input ends the sending; without a transaction the messages
@@ -473,7 +521,7 @@ def send_all(conn: Any, sender: PipelinedSender, put: Any, messages: Iterator[tu
     try:
         try:
             with conn.batch():  # many sends coalesced into large writes; a receipt wait writes out what is pending
-                for message, last in _progress(messages, show_progress):
+                for message, last in messages:
                     put(message, last)
         except InputError:
             if tx is None:
