@@ -9,7 +9,7 @@ import re
 import subprocess
 
 import pytest
-from cli_helpers import OPTION_ENV, STOMPER, run
+from cli_helpers import OPTION_ENV, STOMPER, read_until_closed, run
 
 pytestmark = pytest.mark.broker
 
@@ -24,15 +24,7 @@ def on_terminal(*args: str, stdin) -> tuple[int, str]:
         process = subprocess.Popen([*STOMPER, *args], stdin=stdin, stdout=subprocess.PIPE, stderr=other_end, env=env)
         os.close(other_end)
         other_end = -1
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(terminal, 65536)
-            except OSError:  # EIO: the other end is closed and everything was read
-                break
-            if not chunk:
-                break
-            shown += chunk
+        shown = read_until_closed(terminal)
         status = process.wait(timeout=120)
     finally:
         os.close(terminal)
