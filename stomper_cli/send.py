@@ -16,24 +16,28 @@ from typing import IO, Any
 import click
 
 from stomper import Frame, FrameError, FrameParser
-from stomper.errors import BrokerError, StompError
+from stomper.errors import BrokerError, ConnectFailed, ConnectionLost, StompError
+from stomper.failover import DEFAULT_BACKOFF, Backoff
 
 from .app import EXIT_CODES_HELP, get_settings
-from .errors import InputError
+from .errors import CliError, InputError
 from .options import (
     ConnectionParams,
     Failure,
+    Seconds,
     broker_session,
     connection_options,
     end_session,
     exit_wait,
     failure,
+    format_size,
     frame_logger,
     header_option,
     max_frame_size_option,
     plural,
     receipt_timeout_option,
     refuse_own_headers,
+    warn,
 )
 from .pack import frames_from_json_lines
 from .render import json_line
@@ -47,6 +51,10 @@ WINDOW = 4
 EXIT_INTERRUPTED = 130
 #: Headers a broker adds to a MESSAGE when it delivers it: they describe that delivery, not the message.
 DELIVERY_HEADERS = frozenset({"message-id", "subscription", "ack", "redelivered"})
+#: How long a failover may try to reach a broker after the connection was lost (seconds).
+DEFAULT_RECONNECT_TIMEOUT = 60.0
+#: With failover, a transaction's messages are kept until COMMIT (to run it again on a new connection), up to this many bytes.
+TRANSACTION_LIMIT = 256 * 2**20
 
 
 def stdin_lines(stream: IO[bytes]) -> Iterator[bytes]:
@@ -123,6 +131,47 @@ def raw_messages(stream: IO[bytes], resend: Resend, limit: int) -> Iterator[Fram
 # --- sending -------------------------------------------------------------------------------------
 
 
+class Failover:
+    """Reconnecting after a lost connection: the endpoint after the lost one first, with backoff and jitter, for at most `timeout` s.
+
+    The connection is opened with reconnect=False and re-established here,
+    by the sender, because only the sender knows what must follow on the new
+    connection: its unconfirmed messages, and a transaction run again from
+    its start (the library's own reconnect would write the failed chunk
+    again, with the old transaction's id, which the new broker never saw).
+    """
+
+    def __init__(self, timeout: float, backoff: Backoff = DEFAULT_BACKOFF, sleep: Any = time.sleep, clock: Any = time.monotonic,
+                 note: Any = warn) -> None:
+        self.timeout = timeout
+        self.backoff = backoff
+        self.sleep = sleep
+        self.clock = clock
+        self.note = note
+
+    def deadline(self) -> float:
+        return self.clock() + self.timeout
+
+    def reconnect(self, conn: Any, error: ConnectionLost, deadline: float) -> None:
+        """Close `conn` and connect it again, trying the endpoints from the one after the lost one; ConnectionLost after `deadline`."""
+        lost = conn.url
+        conn.close()
+        endpoints = conn.endpoints
+        after = next((index + 1 for index, endpoint in enumerate(endpoints) if str(endpoint) == lost), 0)
+        conn.endpoints = endpoints[after:] + endpoints[:after]
+        delays = self.backoff.delays()
+        while True:
+            try:
+                conn.connect()
+                return
+            except (ConnectFailed, BrokerError) as failed:  # a restarting broker may refuse for a moment
+                last = failed
+            delay = next(delays)
+            if self.clock() + delay >= deadline:
+                raise ConnectionLost(f"{error}; no broker answered within --reconnect-timeout {self.timeout:g} s ({last})") from None
+            self.sleep(delay)
+
+
 class PipelinedSender:
     """Sends messages, asking for a receipt on the last of every batch and waiting only when WINDOW receipts are pending.
 
@@ -133,10 +182,17 @@ class PipelinedSender:
     sent. Each wait lasts at most `receipt_timeout` seconds (None: forever).
     A message is a body (sent to `destination` with `headers`) or, with
     `send_frame`, a prepared SEND frame.
+
+    With a `failover`, a lost connection is connected again and every
+    message not confirmed yet is sent again on it (`resent` counts them:
+    they may arrive twice); a transaction is begun again and all of its
+    messages are sent again. So the unconfirmed messages are kept: at most
+    WINDOW + 1 batches, or a transaction's, up to TRANSACTION_LIMIT bytes.
     """
 
     def __init__(self, conn: Any, destination: str | None, headers: list[tuple[str, str]], content_type: str | None,
-                 transaction: str | None, receipts: bool, batch: int, receipt_timeout: float | None = None) -> None:
+                 transaction: str | None, receipts: bool, batch: int, receipt_timeout: float | None = None,
+                 failover: Failover | None = None) -> None:
         self.conn = conn
         self.destination = destination
         self.headers = dict(headers)
@@ -145,23 +201,42 @@ class PipelinedSender:
         self.receipts = receipts
         self.batch = batch
         self.receipt_timeout = receipt_timeout
+        self.failover = failover
         self.sent = 0
         self.attempted = 0
         self.confirmed = 0
+        self.resent = 0
         self.pending: deque[tuple[str, int]] = deque()  # (receipt id, messages it confirms)
         #: The messages sent but not confirmed yet, oldest first, when `keep()` asked for them.
         self.unconfirmed: deque[Any] | None = None
+        self._kept_bytes = 0
+        self._stream_start = 0
         self._serial = 0
+        self._put = self._put_body if destination is not None else self._put_frame
 
     def keep(self) -> None:
         """Hold every message until a receipt confirms it (at most WINDOW + 1 batches; a transaction's until COMMIT)."""
         self.unconfirmed = deque()
 
     def send(self, body: bytes | IO[bytes], last: bool = False) -> None:
+        """Send a body to the destination (a lost connection is failed over when the sender may)."""
+        try:
+            self._put_body(body, last)
+        except ConnectionLost as error:
+            self._recover(error)
+
+    def send_frame(self, frame: Frame, last: bool = False) -> None:
+        """Send a prepared SEND, with the transaction and the receipt of this sender."""
+        try:
+            self._put_frame(frame, last)
+        except ConnectionLost as error:
+            self._recover(error)
+
+    def _put_body(self, body: bytes | IO[bytes], last: bool) -> None:
         headers = self.headers
         self.attempted += 1
         if self.unconfirmed is not None:
-            self.unconfirmed.append(body)
+            self._keep(body)
         if self.receipts and (last or self.attempted % self.batch == 0):
             headers = {**headers, "receipt": self._ask_receipt()}
         self.conn.send(self.destination, body, headers=headers, content_type=self.content_type, transaction=self.transaction)
@@ -169,11 +244,10 @@ class PipelinedSender:
         while len(self.pending) > WINDOW:
             self._confirm_oldest()
 
-    def send_frame(self, frame: Frame, last: bool = False) -> None:
-        """Send a prepared SEND, with the transaction and the receipt of this sender."""
+    def _put_frame(self, frame: Frame, last: bool) -> None:
         self.attempted += 1
         if self.unconfirmed is not None:
-            self.unconfirmed.append(frame)
+            self._keep(frame)
         added = [("receipt", self._ask_receipt())] if self.receipts and (last or self.attempted % self.batch == 0) else []
         if self.transaction is not None:
             items = [(name, value) for name, value in frame.header_items() if name != "transaction"]
@@ -185,6 +259,17 @@ class PipelinedSender:
         while len(self.pending) > WINDOW:
             self._confirm_oldest()
 
+    def _keep(self, message: Any) -> None:
+        """Keep a message until it is confirmed; a transaction's are kept until COMMIT, up to TRANSACTION_LIMIT bytes."""
+        self.unconfirmed.append(message)
+        if hasattr(message, "read"):
+            self._stream_start = message.tell()  # sent again from here
+        elif self.transaction is not None:
+            self._kept_bytes += len(message.body if isinstance(message, Frame) else message)
+            if self._kept_bytes > TRANSACTION_LIMIT:
+                raise CliError(f"--transaction with failover keeps the transaction's messages until COMMIT, at most "
+                               f"{format_size(TRANSACTION_LIMIT)}: this one is larger (send it in parts, or without --transaction)")
+
     def _ask_receipt(self) -> str:
         """A receipt id for the message being sent, which confirms every message up to it."""
         self._serial += 1
@@ -193,8 +278,69 @@ class PipelinedSender:
         return receipt_id
 
     def finish(self) -> None:
+        """Wait until every message sent is confirmed."""
         while self.pending:
-            self._confirm_oldest()
+            try:
+                self._confirm_oldest()
+            except ConnectionLost as error:
+                self._recover(error)
+
+    def begin(self) -> None:
+        """BEGIN the transaction every following message is sent in.
+
+        In a transaction only the last message asks for a receipt, awaited
+        after COMMIT: RabbitMQ's receipt for COMMIT does not wait until the
+        messages are on their queue (a quorum queue electing a leader may
+        still lose them when the connection closes), the receipt of a SEND
+        does, and it comes once COMMIT has sent it.
+        """
+        self.batch = sys.maxsize
+        try:
+            self.transaction = self.conn.begin()
+        except ConnectionLost as error:
+            self.transaction = ""  # there is one to begin again
+            self._recover(error)
+
+    def commit(self, receipt: bool) -> None:
+        """COMMIT the transaction and wait for its receipts; run it again from its start on a new connection if the connection is lost first."""
+        while True:
+            try:
+                self.conn.commit(self.transaction, receipt=receipt, timeout=self.receipt_timeout)
+                while self.pending:
+                    self._confirm_oldest()
+                break
+            except ConnectionLost as error:
+                self._recover(error)
+
+    def _recover(self, error: ConnectionLost) -> None:
+        """Reconnect and send again what was not confirmed; without a failover (or once it gives up) the error stands."""
+        if self.failover is None:
+            raise error
+        deadline = self.failover.deadline()
+        while True:
+            self.failover.reconnect(self.conn, error, deadline)
+            waiting = list(self.unconfirmed or ())
+            self.failover.note(f"{error}; reconnected to {self.conn.url}, sending {plural(len(waiting), 'unconfirmed message')} again")
+            try:
+                self._replay(waiting)
+                return
+            except ConnectionLost as again:
+                error = again
+
+    def _replay(self, messages: list[Any]) -> None:
+        """On a new connection: begin the transaction again if there is one, and send `messages` again, the last with a receipt."""
+        self.pending.clear()
+        if self.unconfirmed is not None:
+            self.unconfirmed.clear()
+        self._kept_bytes = 0
+        self.attempted = self.confirmed
+        if self.transaction is not None:
+            self.transaction = self.conn.begin()
+        for index, message in enumerate(messages, 1):
+            if hasattr(message, "seek"):
+                message.seek(self._stream_start)
+            self._put(message, index == len(messages))
+            self.resent += 1
 
     def _confirm_oldest(self) -> None:
         receipt_id, covered = self.pending[0]
@@ -222,10 +368,6 @@ class PipelinedSender:
             for _ in range(covered - self.confirmed):
                 self.unconfirmed.popleft()
         self.confirmed = covered
-
-    def committed(self) -> None:
-        """The transaction's COMMIT was confirmed: so is every message in it."""
-        self._confirmed(self.attempted)
 
     def progress(self) -> str | None:
         """After a failure: 'confirmed N of M messages' once a receipt has come, so that a user can resume; else None.
@@ -306,7 +448,13 @@ def summary(sender: PipelinedSender, seconds: float, receipt: bool) -> str:
     """The closing line on a terminal: 'sent N messages in T s (R msg/s), all confirmed'."""
     rate = sender.sent / seconds if seconds > 0 else 0.0
     confirmed = "all confirmed" if receipt else "not confirmed (--no-receipt)"
-    return f"sent {plural(sender.sent, 'message')} in {seconds:.2f} s ({rate:,.0f} msg/s), {confirmed}"
+    sent = plural(sender.sent - sender.resent, "message")
+    return f"sent {sent} in {seconds:.2f} s ({rate:,.0f} msg/s), {confirmed}{resent_note(sender)}"
+
+
+def resent_note(sender: PipelinedSender) -> str:
+    """', M re-sent after a failover' when a failover sent messages again (they may have arrived twice)."""
+    return f", {sender.resent} re-sent after a failover" if sender.resent else ""
 
 
 def guess_content_type(body_file: Any, content_type: str | None, headers: list[tuple[str, str]]) -> str | None:
@@ -412,12 +560,20 @@ def frame_input(from_json: bool, raw: bool, destination: str | None, body: str |
     "--batch", type=click.IntRange(min=1), default=DEFAULT_BATCH, show_default=True,
     help="With --lines, --json or --raw: ask for a receipt every N messages.",
 )
+@click.option(
+    "--reconnect", is_flag=True, help="On a lost connection, connect again (also to a single --url) and send again what was not confirmed.",
+)
+@click.option(
+    "--reconnect-timeout", type=Seconds(0.1), default=DEFAULT_RECONNECT_TIMEOUT, show_default=True, metavar="SECONDS",
+    help="With several --url or --reconnect: give up (exit 3) when no broker answered within this after a loss.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress display and no closing summary on a terminal.")
 @max_frame_size_option
 @connection_options
 def send(destination: str | None, body: str | None, body_file: Any, lines: bool, from_json: bool, raw: bool, to: str | None,
          unsent: IO[bytes] | None, headers: list[tuple[str, str]], content_type: str | None, receipt: bool, receipt_timeout: float,
-         transaction: bool, batch: int, quiet: bool, max_frame_size: int, conn_params: ConnectionParams) -> None:
+         transaction: bool, batch: int, reconnect: bool, reconnect_timeout: float, quiet: bool, max_frame_size: int,
+         conn_params: ConnectionParams) -> None:
     """Send a message to DESTINATION.
 
     The body is BODY, or --body-file, or stdin; with --lines, every stdin line
@@ -436,6 +592,7 @@ def send(destination: str | None, body: str | None, body_file: Any, lines: bool,
     total = stdin_size(sys.stdin.buffer) if on_terminal else None
     wrap = (lambda pairs: show_progress(pairs, total)) if on_terminal and not settings.verbose else None
     sent_type = guess_content_type(body_file, content_type, headers) if mode is None else content_type
+    failover = Failover(reconnect_timeout) if reconnect or len(conn_params.urls) > 1 else None
     started = time.monotonic()
     # On the way out the DISCONNECT receipt is awaited briefly: once receipts confirmed everything it is a
     # courtesy, and after a failure it changes nothing. Without receipts it is the only sign that the broker
@@ -444,21 +601,24 @@ def send(destination: str | None, body: str | None, body_file: Any, lines: bool,
     try:
         with broker_session(conn_params, max_frame_size, wait, on_frame=frame_logger(settings.verbose)) as conn:
             if mode is None:
-                sender = PipelinedSender(conn, destination, headers, sent_type, None, receipt, batch, receipt_timeout)
+                sender = PipelinedSender(conn, destination, headers, sent_type, None, receipt, batch, receipt_timeout, failover)
                 messages, put = bodies, sender.send
             else:
                 read = json_messages if mode == "json" else raw_messages
-                sender = PipelinedSender(conn, None, [], None, None, receipt, batch, receipt_timeout)
+                sender = PipelinedSender(conn, None, [], None, None, receipt, batch, receipt_timeout, failover)
                 resend = Resend(to, headers, conn.version, content_type)
                 messages, put = read(sys.stdin.buffer, resend, max_frame_size), sender.send_frame
-            if unsent is not None:
+            if unsent is not None or failover is not None and (receipt or transaction):
                 sender.keep()
+            if settings.verbose:
+                sys.stderr.write(f"connected to {conn.url}\n")
             send_and_report(conn, sender, put, with_last(messages), transaction, wrap, wait, unsent, mode or "lines")
     except StompError as error:  # could not connect: nothing was read, the whole input is unsent
         raise failure(error, copy_unsent(unsent)) from error
     if settings.verbose:
         confirmed = "confirmed" if receipt else "not confirmed (--no-receipt)"
-        sys.stderr.write(f"sent {sender.sent} message(s) to {destination or to or 'their destinations'}, {confirmed}\n")
+        where = destination or to or "their destinations"
+        sys.stderr.write(f"sent {sender.sent - sender.resent} message(s) to {where}, {confirmed}{resent_note(sender)}\n")
     if on_terminal:
         sys.stderr.write(summary(sender, time.monotonic() - started, receipt) + "\n")
 
@@ -516,24 +676,24 @@ def send_all(conn: Any, sender: PipelinedSender, put: Any, messages: Iterator[tu
     Malformed input ends the sending; without a transaction the messages
     before it are confirmed first, and the input's error is raised.
     """
-    tx = sender.transaction = conn.begin() if transaction else None
-    sender.receipts = receipt and tx is None
+    sender.receipts = receipt
     try:
+        if transaction:
+            sender.begin()
         try:
             with conn.batch():  # many sends coalesced into large writes; a receipt wait writes out what is pending
                 for message, last in messages:
                     put(message, last)
         except InputError:
-            if tx is None:
+            if not transaction:
                 sender.finish()
             raise
-        sender.finish()
-        if tx is not None:
-            conn.commit(tx, receipt=receipt, timeout=sender.receipt_timeout)
-            if receipt:
-                sender.committed()
+        if transaction:
+            sender.commit(receipt)
+        else:
+            sender.finish()
     except BaseException:
-        if tx is not None:
+        if sender.transaction:
             with contextlib.suppress(Exception):
-                conn.abort(tx)
+                conn.abort(sender.transaction)
         raise
