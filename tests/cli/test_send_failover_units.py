@@ -43,6 +43,9 @@ class ScriptedConnection:
         if self.waits in self.lose_at_wait:
             raise LOST
 
+    def flush(self):
+        pass
+
     def close(self):
         self.url = None
 
