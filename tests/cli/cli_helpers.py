@@ -69,3 +69,17 @@ def require_reachable(name: str, url: str) -> None:
 
 def unique_queue(prefix: str = "cli") -> str:
     return f"/queue/stomper-{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def read_until_closed(terminal: int) -> bytes:
+    """Everything a pseudo-terminal's other side wrote, until it was closed."""
+    said = b""
+    while True:
+        try:
+            chunk = os.read(terminal, 65536)
+        except OSError:  # EIO: the other end is closed and everything was read
+            break
+        if not chunk:
+            break
+        said += chunk
+    return said

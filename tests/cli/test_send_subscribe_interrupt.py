@@ -13,7 +13,7 @@ import signal
 import subprocess
 
 import pytest
-from cli_helpers import OPTION_ENV, STOMPER, run
+from cli_helpers import OPTION_ENV, STOMPER, read_until_closed, run
 
 pytestmark = pytest.mark.broker
 
@@ -54,15 +54,7 @@ def test_ctrl_c_on_a_terminal_says_how_many_messages_were_received(broker, queue
         assert [subscriber.stdout.readline() for _ in range(3)] == [b"one\n", b"two\n", b"three\n"]
         subscriber.send_signal(signal.SIGINT)
         assert subscriber.wait(timeout=60) == 130
-        said = b""
-        while True:
-            try:
-                chunk = os.read(terminal, 4096)
-            except OSError:  # EIO: the other end is closed and everything was read
-                break
-            if not chunk:
-                break
-            said += chunk
+        said = read_until_closed(terminal)
     finally:
         os.close(terminal)
         if other_end >= 0:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from collections import deque
+from types import SimpleNamespace
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -62,9 +64,13 @@ class FakeConnection:
     def __init__(self) -> None:
         self.sent: list[tuple[bytes, dict]] = []
         self.waited: list[str] = []
+        self.protocol = SimpleNamespace(errors=deque())  # no ERROR frame ever came
 
     def send(self, destination, body, headers=None, content_type=None, transaction=None):
         self.sent.append((body, dict(headers or {})))
+
+    def flush(self):
+        pass
 
     def wait_receipt(self, receipt_id):
         self.waited.append(receipt_id)
