@@ -13,8 +13,10 @@ import click
 
 from stomper.commands import ACK_MODES
 from stomper.errors import StompError
+from stomper.frame import Frame
 
 from .app import EXIT_CODES_HELP, get_settings
+from .broker_forms import broker_kind, prefetch_headers
 from .errors import TimeoutExpired
 from .options import (
     ConnectionParams,
@@ -35,6 +37,10 @@ from .render import FORMATS, FrameWriter, default_format, max_body_option
 
 #: The exit status after Ctrl-C, as a shell reports a process ended by SIGINT.
 EXIT_INTERRUPTED = 130
+#: Messages written between two flushes and acknowledgements while messages keep coming.
+ACK_EVERY = 500
+#: The most unacknowledged messages the broker is asked to push ahead of what was acknowledged.
+PREFETCH = 2000
 #: The headers `subscribe` sets itself, and what sets them: given with -H they would be replaced.
 OWN_HEADERS = {"destination": "the DESTINATION argument", "id": "--id", "ack": "--ack", "receipt": "stomper, to confirm the subscription"}
 
@@ -52,15 +58,80 @@ def choose_format(fmt: str | None, as_json: bool, body_only: bool, raw: bool) ->
 def wire_ack_mode(ack: str, count: int | None, version: str) -> str:
     """The ack mode to subscribe with.
 
-    With --count in auto mode, subscribe with client acknowledgements and ack
-    each message once written: messages the broker pushed beyond the count
-    are then redelivered to the next consumer instead of being lost.
+    With --count in auto mode, subscribe with cumulative client
+    acknowledgements and ack what was written: messages the broker pushed
+    beyond the count are then redelivered to the next consumer instead of
+    being lost. Every version has `client`; 1.0 has no `client-individual`.
     """
     if ack == "auto" and count is not None:
-        ack = "client-individual"
+        ack = "client"
     if ack == "client-individual" and version == "1.0":
         ack = "client"
     return ack
+
+
+def prefetch_limit(count: int | None) -> int:
+    """How many unacknowledged messages the broker may push ahead: enough to keep it busy, never far beyond --count."""
+    return PREFETCH if count is None else min(count, PREFETCH)
+
+
+class BatchedOutput:
+    """Messages written in batches, each batch flushed and then acknowledged.
+
+    A message is acknowledged only once it has been written and flushed, so a
+    crash can only lose what the broker will deliver again. Flushing and
+    acknowledging once per batch (every `every` messages, or when no more
+    have arrived) instead of once per message is what keeps up with the broker.
+    In `client` mode one cumulative ACK per subscription covers the batch,
+    sent for the subscriptions in the order of their last messages (RabbitMQ
+    acknowledges cumulatively across one connection, and an ACK for a message
+    an earlier ACK already covered would be refused). In `client-individual`
+    mode every message of the batch is acknowledged, in one write.
+    """
+
+    def __init__(self, conn: Any, writer: FrameWriter, mode: str, every: int = ACK_EVERY) -> None:
+        self.conn = conn
+        self.writer = writer
+        self.mode = mode
+        self.every = every
+        self.written = 0
+        self.unflushed = 0
+        self.individual: list[Frame] = []
+        self.latest: dict[str, tuple[int, Frame]] = {}
+
+    def write(self, message: Frame) -> None:
+        self.writer.write(message, flush=False)
+        self.written += 1
+        self.unflushed += 1
+        if self.mode == "client":
+            self.latest[message.headers.get("subscription", "")] = (self.written, message)
+        elif self.mode == "client-individual":
+            self.individual.append(message)
+        if self.unflushed >= self.every:
+            self.settle()
+
+    def settle(self) -> None:
+        """Flush what was written, then acknowledge it."""
+        if not self.unflushed:
+            return
+        self.writer.flush()
+        self.unflushed = 0
+        if self.mode == "client":
+            due = [message for _, message in sorted(self.latest.values(), key=lambda entry: entry[0])]
+            self.latest.clear()
+        else:
+            due, self.individual = self.individual, []
+        if due:
+            self._acknowledge(due)
+
+    def _acknowledge(self, due: list[Frame]) -> None:
+        # After a reconnect the broker redelivers what the old connection left unacknowledged;
+        # an ACK for a message of the old connection would be refused, so only those still owed are acked.
+        owed = {id(message) for message in self.conn.unacknowledged()}
+        with self.conn.batch():
+            for message in due:
+                if id(message) in owed:
+                    self.conn.ack(message)
 
 
 class Interruptions:
@@ -157,29 +228,49 @@ def subscribe(destinations: tuple[str, ...], ack: str, subscription_id: str | No
     writer = FrameWriter(choose_format(fmt, as_json, body_only, raw), settings.color, max_body=max_body)
     wait = exit_wait(timeout)
     interruptions = Interruptions()
-    received = 0
+    output: BatchedOutput | None = None
     try:
         with interruptions, broker_session(conn_params, max_frame_size, wait, on_frame=frame_logger(settings.verbose)) as conn:
             writer.version = conn.version
             mode = wire_ack_mode(ack, count, conn.version)
+            subscription_headers = dict(headers)
+            if mode != "auto":
+                subscription_headers = prefetch_headers(broker_kind(conn.server), prefetch_limit(count)) | subscription_headers
             for destination in destinations:
-                conn.subscribe(destination, ack=mode, id=subscription_id, headers=dict(headers), receipt=True, timeout=receipt_timeout)
-            while count is None or received < count:
-                message = conn.receive(timeout)
-                if message is None:
-                    if count is None:
-                        break
-                    raise TimeoutExpired(f"no message for {timeout:g} s: received {received} of {count}")
-                with interruptions.held():
-                    writer.write(message)
-                    if mode != "auto":
-                        conn.ack(message)
-                    received += 1
+                conn.subscribe(destination, ack=mode, id=subscription_id, headers=subscription_headers, receipt=True, timeout=receipt_timeout)
+            output = BatchedOutput(conn, writer, mode)
+            received = consume(conn, output, interruptions, count, timeout)
             end_session(conn, wait, f"{plural(received, 'message')} written")
     except KeyboardInterrupt:
+        received = output.written if output is not None else 0
         if sys.stderr.isatty():
             sys.stderr.write(f"\rreceived {plural(received, 'message')}\n")  # \r: over the terminal's ^C
             sys.stderr.flush()
         raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
     except StompError as error:
         raise failure(error, receipt_timeout=receipt_timeout) from error
+
+
+def consume(conn: Any, output: BatchedOutput, interruptions: Interruptions, count: int | None, timeout: float | None) -> int:
+    """Write messages until `count` were written (or, without a count, `timeout` passed without one); return how many.
+
+    The wait for a message can be interrupted at once. Once one arrived, it
+    and every message already read behind it are written, flushed and
+    acknowledged with Ctrl-C held back, so an interrupt never leaves a
+    message half written or written and unacknowledged.
+    """
+    receive = conn.receive
+    while count is None or output.written < count:
+        message = receive(timeout)
+        if message is None:
+            if count is None:
+                break
+            raise TimeoutExpired(f"no message for {timeout:g} s: received {output.written} of {count}")
+        with interruptions.held():
+            while message is not None:
+                output.write(message)
+                if output.written == count:
+                    break
+                message = receive(0)  # only what was already read: never waits
+            output.settle()
+    return output.written
