@@ -33,3 +33,44 @@ def broker_kind(server: str) -> str:
 def prefetch_headers(kind: str, limit: int) -> dict[str, str]:
     """The subscription headers that limit the broker to `limit` unacknowledged messages in flight."""
     return {name: str(limit) for name in PREFETCH_HEADERS[kind]}
+
+#: Brokers that keep a durable subscription per client id, which CONNECT must then carry.
+NEEDS_CLIENT_ID = frozenset({ACTIVEMQ, ARTEMIS})
+
+
+def durable_headers(kind: str, name: str) -> dict[str, str]:
+    """The SUBSCRIBE headers of a durable subscription NAME in the broker's form (the id is NAME as well)."""
+    rabbitmq = {"durable": "true", "auto-delete": "false"}
+    activemq = {"activemq.subscriptionName": name}
+    if kind == RABBITMQ:
+        return rabbitmq
+    if kind == ACTIVEMQ:
+        return activemq
+    if kind == ARTEMIS:
+        return {"durable-subscription-name": name}
+    return rabbitmq | activemq
+
+
+def removal_headers(kind: str, name: str) -> dict[str, str]:
+    """The UNSUBSCRIBE headers that end durable subscription NAME, not only this connection's use of it."""
+    rabbitmq = {"durable": "true", "persistent": "true"}
+    if kind == RABBITMQ:
+        return rabbitmq
+    if kind == ARTEMIS:
+        return {"durable-subscription-name": name}
+    activemq = {"activemq.subscriptionName": name}
+    return activemq if kind == ACTIVEMQ else rabbitmq | activemq
+
+
+def removes_own_subscription(kind: str) -> bool:
+    """Whether the broker removes a durable subscription only through a subscription of the same connection (RabbitMQ).
+
+    ActiveMQ refuses to remove one that a connection is using, so there the
+    removal is sent without subscribing first.
+    """
+    return kind in (RABBITMQ, UNKNOWN)
+
+
+def describe(headers: dict[str, str]) -> str:
+    """Headers as `name:value` words, for a line under -v."""
+    return ", ".join(f"{name}:{value}" for name, value in headers.items())

@@ -14,9 +14,18 @@ import click
 from stomper.commands import ACK_MODES
 from stomper.errors import StompError
 from stomper.frame import Frame
+from stomper.settings import CLIENT_ID_HEADER
 
 from .app import EXIT_CODES_HELP, get_settings
-from .broker_forms import broker_kind, prefetch_headers
+from .broker_forms import (
+    NEEDS_CLIENT_ID,
+    broker_kind,
+    describe,
+    durable_headers,
+    prefetch_headers,
+    removal_headers,
+    removes_own_subscription,
+)
 from .errors import TimeoutExpired
 from .options import (
     ConnectionParams,
@@ -194,6 +203,8 @@ Examples:
   stomper subscribe /queue/a -n 10 --timeout 5 --json | jq -r .body
   stomper subscribe /queue/a --raw | stomper unpack
   stomper subscribe /queue/jobs --ack client-individual --body-only > jobs.txt
+  stomper subscribe /topic/news --durable news-reader --client-id reader-1
+  stomper subscribe /topic/news --durable news-reader --client-id reader-1 --remove
 
 Ctrl-C ends it with exit status 130 (on a terminal, saying how many messages were received).
 
@@ -205,6 +216,11 @@ Ctrl-C ends it with exit status 130 (on a terminal, saying how many messages wer
 @click.option("-n", "--count", type=click.IntRange(min=1), help="Exit after N messages.")
 @click.option("--timeout", type=Seconds(), metavar="SECONDS",
               help="Stop after SECONDS (0 to 2147483) without a message: exit 4 if --count was not reached, else 0.")
+@click.option("--durable", metavar="NAME",
+              help="A durable topic subscription NAME, in the broker's own form (ActiveMQ needs --client-id); it keeps "
+                   "messages published while nobody is subscribed.")
+@click.option("--remove", is_flag=True, help="With --durable NAME: end that durable subscription and exit.")
+@click.option("--selector", metavar="EXPR", help="Only messages matching this selector (ActiveMQ, Artemis), e.g. \"kind = 'x'\".")
 @receipt_timeout_option
 @header_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Output format.")
@@ -215,16 +231,18 @@ Ctrl-C ends it with exit status 130 (on a terminal, saying how many messages wer
 @max_frame_size_option
 @connection_options
 def subscribe(destinations: tuple[str, ...], ack: str, subscription_id: str | None, count: int | None, timeout: float | None,
-              receipt_timeout: float, headers: list[tuple[str, str]], fmt: str | None, as_json: bool, body_only: bool, raw: bool,
-              max_body: int | None, max_frame_size: int, conn_params: ConnectionParams) -> None:
+              durable: str | None, remove: bool, selector: str | None, receipt_timeout: float, headers: list[tuple[str, str]],
+              fmt: str | None, as_json: bool, body_only: bool, raw: bool, max_body: int | None, max_frame_size: int,
+              conn_params: ConnectionParams) -> None:
     """Subscribe to each DESTINATION and write the messages to stdout.
 
-    -H adds subscription headers (selector, prefetch-count, ...).
+    -H adds subscription headers (prefetch-count, ...).
     """
     settings = get_settings()
     refuse_own_headers(headers, OWN_HEADERS)
-    if subscription_id is not None and len(destinations) > 1:
-        raise click.UsageError("--id names one subscription: give one DESTINATION")
+    check_subscription_options(destinations, subscription_id, durable, remove, selector, headers)
+    if selector is not None:
+        headers = [*headers, ("selector", selector)]
     writer = FrameWriter(choose_format(fmt, as_json, body_only, raw), settings.color, max_body=max_body)
     wait = exit_wait(timeout)
     interruptions = Interruptions()
@@ -232,10 +250,20 @@ def subscribe(destinations: tuple[str, ...], ack: str, subscription_id: str | No
     try:
         with interruptions, broker_session(conn_params, max_frame_size, wait, on_frame=frame_logger(settings.verbose)) as conn:
             writer.version = conn.version
+            kind = broker_kind(conn.server)
+            if durable is not None:
+                check_durable(kind, durable, conn_params)
+                if remove:
+                    remove_durable(conn, kind, durable, destinations[0], receipt_timeout, settings.verbose)
+                    return
+                subscription_id = durable
+                headers = [*durable_headers(kind, durable).items(), *headers]
+                if settings.verbose:
+                    note(f"durable subscription {durable} in the {kind} form: {describe(durable_headers(kind, durable))}")
             mode = wire_ack_mode(ack, count, conn.version)
             subscription_headers = dict(headers)
             if mode != "auto":
-                subscription_headers = prefetch_headers(broker_kind(conn.server), prefetch_limit(count)) | subscription_headers
+                subscription_headers = prefetch_headers(kind, prefetch_limit(count)) | subscription_headers
             for destination in destinations:
                 conn.subscribe(destination, ack=mode, id=subscription_id, headers=subscription_headers, receipt=True, timeout=receipt_timeout)
             output = BatchedOutput(conn, writer, mode)
@@ -249,6 +277,56 @@ def subscribe(destinations: tuple[str, ...], ack: str, subscription_id: str | No
         raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
     except StompError as error:
         raise failure(error, receipt_timeout=receipt_timeout) from error
+
+
+def note(message: str) -> None:
+    """One informational line on stderr (under -v, or on a terminal)."""
+    sys.stderr.write(f"stomper: {message}\n")
+    sys.stderr.flush()
+
+
+def check_subscription_options(destinations: tuple[str, ...], subscription_id: str | None, durable: str | None, remove: bool,
+                               selector: str | None, headers: list[tuple[str, str]]) -> None:
+    """Usage errors for options that cannot go together, before anything connects."""
+    if subscription_id is not None and len(destinations) > 1:
+        raise click.UsageError("--id names one subscription: give one DESTINATION")
+    if selector is not None and any(name == "selector" for name, _ in headers):
+        raise click.UsageError("give --selector EXPR or -H selector:EXPR, not both")
+    if remove and durable is None:
+        raise click.UsageError("--remove ends a durable subscription: give --durable NAME")
+    if durable is None:
+        return
+    if not durable:
+        raise click.UsageError("--durable needs a NAME")
+    if subscription_id is not None:
+        raise click.UsageError("--durable NAME is also the subscription id: give --durable or --id, not both")
+    if len(destinations) > 1:
+        raise click.UsageError("--durable names one subscription: give one DESTINATION")
+    if not destinations[0].startswith("/topic/"):
+        raise click.UsageError(f"--durable subscribes to a topic: {destinations[0]!r} is not a /topic/... destination")
+
+
+def check_durable(kind: str, name: str, conn_params: ConnectionParams) -> None:
+    """A durable subscription on ActiveMQ belongs to a client id: without one it is a usage error, not the broker's ERROR."""
+    if kind in NEEDS_CLIENT_ID and not any(header == CLIENT_ID_HEADER for header, _ in conn_params.all_connect_headers):
+        raise click.UsageError(
+            f"--durable {name} on {kind} needs a client id: give --client-id ID (the same each time you subscribe or remove)",
+            click.get_current_context(),
+        )
+
+
+def remove_durable(conn: Any, kind: str, name: str, destination: str, receipt_timeout: float, verbose: bool) -> None:
+    """End durable subscription `name` on the broker (waiting for the broker's receipt)."""
+    headers = {"id": name} | removal_headers(kind, name)
+    if removes_own_subscription(kind):
+        # RabbitMQ ends a durable subscription only through a subscription of this connection: take it up first.
+        subscription = durable_headers(kind, name) | prefetch_headers(kind, 1)
+        conn.subscribe(destination, ack="client", id=name, headers=subscription, receipt=True, timeout=receipt_timeout)
+    if verbose:
+        note(f"removing durable subscription {name} in the {kind} form: {describe(removal_headers(kind, name))}")
+    conn.send_frame(Frame("UNSUBSCRIBE", headers), receipt=True, timeout=receipt_timeout)
+    if verbose or sys.stderr.isatty():
+        note(f"removed durable subscription {name}")
 
 
 def consume(conn: Any, output: BatchedOutput, interruptions: Interruptions, count: int | None, timeout: float | None) -> int:
