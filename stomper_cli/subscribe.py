@@ -42,7 +42,15 @@ from .options import (
     receipt_timeout_option,
     refuse_own_headers,
 )
-from .render import FORMATS, FrameWriter, default_format, max_body_option
+from .render import (
+    FORMATS,
+    FrameWriter,
+    choose_delimiter,
+    default_format,
+    delimiter_options,
+    max_body_option,
+    template_option,
+)
 
 #: The exit status after Ctrl-C, as a shell reports a process ended by SIGINT.
 EXIT_INTERRUPTED = 130
@@ -54,14 +62,23 @@ PREFETCH = 2000
 OWN_HEADERS = {"destination": "the DESTINATION argument", "id": "--id", "ack": "--ack", "receipt": "stomper, to confirm the subscription"}
 
 
-def choose_format(fmt: str | None, as_json: bool, body_only: bool, raw: bool) -> str:
-    """The output format from --format and its shorthands; pretty on a terminal, json in a pipe."""
+def choose_format(fmt: str | None, as_json: bool, body_only: bool, raw: bool, template: Any = None) -> str:
+    """The output format from --format and its shorthands; pretty on a terminal, json in a pipe; --template alone."""
     chosen = {name for name, flag in (("json", as_json), ("body", body_only), ("raw", raw)) if flag}
     if fmt:
         chosen.add(fmt)
+    if template is not None and chosen:
+        raise click.UsageError(f"give --template or --format {chosen.pop()}, not both")
     if len(chosen) > 1:
         raise click.UsageError(f"choose one output format, not {' and '.join(sorted(chosen))}")
     return chosen.pop() if chosen else default_format(sys.stdout)
+
+
+def make_writer(fmt: str, template: Any, delimiter: bytes, delimiter_given: bool, color: str, max_body: int | None) -> FrameWriter:
+    """The writer of the chosen output; a delimiter is what ends each body, so it goes only with body format."""
+    if delimiter_given and (template is not None or fmt != "body"):
+        raise click.UsageError("--delimiter and -0 end each body in body format: add --body-only (a template writes its own \\0)")
+    return FrameWriter(fmt, color, max_body=max_body, template=template, delimiter=delimiter)
 
 
 def wire_ack_mode(ack: str, count: int | None, version: str) -> str:
@@ -194,14 +211,16 @@ class Interruptions:
                 raise KeyboardInterrupt
 
 
-@click.command(epilog="""Output formats: pretty (Rich; plain text in a pipe), json (one object per line), body (each body and a newline),
-raw (wire frames, for `stomper unpack`). Default: pretty on a terminal, json in a pipe.
+@click.command(epilog="""Output formats: pretty (Rich; plain text in a pipe), json (one object per line), body (each body and a newline,
+or --delimiter), raw (wire frames, for `stomper unpack`), or --template. Default: pretty on a terminal, json in a pipe.
 
 \b
 Examples:
   stomper subscribe /queue/a
   stomper subscribe /queue/a -n 10 --timeout 5 --json | jq -r .body
   stomper subscribe /queue/a --raw | stomper unpack
+  stomper subscribe /queue/a /queue/b --template '{destination}\\t{body}\\n'
+  stomper subscribe /queue/blobs -n 10 --body-only -0 | xargs -0 -n1 echo
   stomper subscribe /queue/jobs --ack client-individual --body-only > jobs.txt
   stomper subscribe /topic/news --durable news-reader --client-id reader-1
   stomper subscribe /topic/news --durable news-reader --client-id reader-1 --remove
@@ -227,13 +246,15 @@ Ctrl-C ends it with exit status 130 (on a terminal, saying how many messages wer
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--body-only", is_flag=True, help="Same as --format body.")
 @click.option("--raw", is_flag=True, help="Same as --format raw.")
+@template_option
+@delimiter_options
 @max_body_option
 @max_frame_size_option
 @connection_options
 def subscribe(destinations: tuple[str, ...], ack: str, subscription_id: str | None, count: int | None, timeout: float | None,
               durable: str | None, remove: bool, selector: str | None, receipt_timeout: float, headers: list[tuple[str, str]],
-              fmt: str | None, as_json: bool, body_only: bool, raw: bool, max_body: int | None, max_frame_size: int,
-              conn_params: ConnectionParams) -> None:
+              fmt: str | None, as_json: bool, body_only: bool, raw: bool, template: Any, delimiter: bytes | None, null_delimiter: bool,
+              max_body: int | None, max_frame_size: int, conn_params: ConnectionParams) -> None:
     """Subscribe to each DESTINATION and write the messages to stdout.
 
     -H adds subscription headers (prefetch-count, ...).
@@ -243,7 +264,8 @@ def subscribe(destinations: tuple[str, ...], ack: str, subscription_id: str | No
     check_subscription_options(destinations, subscription_id, durable, remove, selector, headers)
     if selector is not None:
         headers = [*headers, ("selector", selector)]
-    writer = FrameWriter(choose_format(fmt, as_json, body_only, raw), settings.color, max_body=max_body)
+    writer = make_writer(choose_format(fmt, as_json, body_only, raw, template), template, choose_delimiter(delimiter, null_delimiter),
+                         delimiter is not None or null_delimiter, settings.color, max_body)
     wait = exit_wait(timeout)
     interruptions = Interruptions()
     output: BatchedOutput | None = None
@@ -267,8 +289,13 @@ def subscribe(destinations: tuple[str, ...], ack: str, subscription_id: str | No
             for destination in destinations:
                 conn.subscribe(destination, ack=mode, id=subscription_id, headers=subscription_headers, receipt=True, timeout=receipt_timeout)
             output = BatchedOutput(conn, writer, mode)
+            if sys.stderr.isatty():
+                sys.stderr.write(f"subscribed to {', '.join(destinations)} (ack {mode}) \u2014 Ctrl-C to stop\n")
+                sys.stderr.flush()
             received = consume(conn, output, interruptions, count, timeout)
             end_session(conn, wait, f"{plural(received, 'message')} written")
+        if sys.stderr.isatty():
+            sys.stderr.write(f"received {plural(received, 'message')}\n")
     except KeyboardInterrupt:
         received = output.written if output is not None else 0
         if sys.stderr.isatty():
