@@ -71,7 +71,8 @@ class Connection:
     tried in order, with `backoff`, for up to `reconnect_timeout` seconds)
     and the live subscriptions are renewed with the same ids. A send that
     failed because the connection dropped is sent again once on the new
-    connection. Receipts asked for on the old connection cannot arrive any
+    connection; an ACK or NACK is not (it raises ConnectionLost: the broker
+    delivers the message again). Receipts asked for on the old connection cannot arrive any
     more: waiting for one raises ConnectionLost.
     """
 
@@ -517,7 +518,8 @@ class Connection:
 
     def _acknowledge(self, build, message, transaction, receipt, timeout) -> None:
         receipt_id = self._receipt_id(receipt)
-        self._send_frame(self.protocol.acknowledge(build, message, transaction, receipt_id))
+        # Never sent again on a new connection: there the message's ack id means nothing, or another message.
+        self._send_frame(self.protocol.acknowledge(build, message, transaction, receipt_id), retry=False)
         self._await(receipt_id, timeout)
 
     def begin(self, transaction: str | None = None, receipt: bool = False, timeout: float | None = None) -> str:
