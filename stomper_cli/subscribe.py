@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from stomper.commands import ACK_MODES
-from stomper.errors import StompError
+from stomper.errors import ConnectionLost, StompError
 from stomper.frame import Frame
 from stomper.settings import CLIENT_ID_HEADER
 
@@ -41,6 +41,7 @@ from .options import (
     plural,
     receipt_timeout_option,
     refuse_own_headers,
+    warn,
 )
 from .render import (
     FORMATS,
@@ -54,6 +55,8 @@ from .render import (
 
 #: The exit status after Ctrl-C, as a shell reports a process ended by SIGINT.
 EXIT_INTERRUPTED = 130
+#: How long to keep trying to reconnect after a lost connection (seconds), unless --reconnect-timeout says otherwise.
+DEFAULT_RECONNECT_TIMEOUT = 60.0
 #: Messages written between two flushes and acknowledgements while messages keep coming.
 ACK_EVERY = 500
 #: The most unacknowledged messages the broker is asked to push ahead of what was acknowledged.
@@ -113,51 +116,90 @@ class BatchedOutput:
     acknowledges cumulatively across one connection, and an ACK for a message
     an earlier ACK already covered would be refused). In `client-individual`
     mode every message of the batch is acknowledged, in one write.
+
+    With `confirm` (a connection that fails over), the batch's last ACK asks
+    for a receipt and waits for it. `counted` is what --count counts: the
+    messages written, less those the broker will deliver again because their
+    connection was lost before it confirmed their acknowledgement.
     """
 
-    def __init__(self, conn: Any, writer: FrameWriter, mode: str, every: int = ACK_EVERY) -> None:
+    def __init__(self, conn: Any, writer: FrameWriter, mode: str, every: int = ACK_EVERY,
+                 confirm: bool = False, receipt_timeout: float | None = None) -> None:
         self.conn = conn
         self.writer = writer
         self.mode = mode
         self.every = every
+        self.confirm = confirm
+        self.receipt_timeout = receipt_timeout
         self.written = 0
-        self.unflushed = 0
-        self.individual: list[Frame] = []
-        self.latest: dict[str, tuple[int, Frame]] = {}
+        self.counted = 0
+        self.batch: list[Frame] = []
+        self.session = conn.session
 
     def write(self, message: Frame) -> None:
         self.writer.write(message, flush=False)
         self.written += 1
-        self.unflushed += 1
-        if self.mode == "client":
-            self.latest[message.headers.get("subscription", "")] = (self.written, message)
-        elif self.mode == "client-individual":
-            self.individual.append(message)
-        if self.unflushed >= self.every:
+        self.counted += 1
+        self.batch.append(message)
+        if len(self.batch) >= self.every:
             self.settle()
 
     def settle(self) -> None:
         """Flush what was written, then acknowledge it."""
-        if not self.unflushed:
+        if not self.batch:
             return
         self.writer.flush()
-        self.unflushed = 0
-        if self.mode == "client":
-            due = [message for _, message in sorted(self.latest.values(), key=lambda entry: entry[0])]
-            self.latest.clear()
-        else:
-            due, self.individual = self.individual, []
+        batch, self.batch = self.batch, []
+        if self.mode == "auto":
+            return
+        if self.conn.session != self.session or not self.session:
+            batch = self._still_owed(batch)
+        due = batch if self.mode == "client-individual" else last_per_subscription(batch)
         if due:
-            self._acknowledge(due)
+            self._acknowledge(due, len(batch))
 
-    def _acknowledge(self, due: list[Frame]) -> None:
-        # After a reconnect the broker redelivers what the old connection left unacknowledged;
-        # an ACK for a message of the old connection would be refused, so only those still owed are acked.
+    def _still_owed(self, batch: list[Frame]) -> list[Frame]:
+        """The messages of `batch` this connection received: those of a lost one are delivered again, and not acked here.
+
+        An ACK for a message of an earlier connection would be refused, or
+        worse, taken for another message with the same delivery number.
+        """
         owed = {id(message) for message in self.conn.unacknowledged()}
-        with self.conn.batch():
-            for message in due:
-                if id(message) in owed:
-                    self.conn.ack(message)
+        kept = [message for message in batch if id(message) in owed]
+        self.counted -= len(batch) - len(kept)
+        if id(batch[-1]) in owed:
+            # Messages are written in the order they arrived: once one of the new connection was written,
+            # every message of the old one was, and later batches need no sorting out.
+            self.session = self.conn.session
+        return kept
+
+    def _acknowledge(self, due: list[Frame], covered: int) -> None:
+        conn = self.conn
+        if not self.confirm:
+            with conn.batch():
+                for message in due:
+                    conn.ack(message)
+            return
+        try:
+            for message in due[:-1]:
+                conn.ack(message)
+            conn.ack(due[-1], receipt=True, timeout=self.receipt_timeout)
+        except ConnectionLost:
+            if not conn.connected:
+                raise
+            # Not confirmed before the loss: the broker delivers them again. Messages of the lost connection
+            # may still wait to be written; the next batch sees the new session and acks none of them.
+            self.counted -= covered
+
+
+def last_per_subscription(batch: list[Frame]) -> list[Frame]:
+    """The last message of each subscription in `batch`, in the order of those last messages."""
+    latest: dict[str, tuple[int, Frame]] = {}
+    for position, message in enumerate(batch):
+        latest[message.headers.get("subscription", "")] = (position, message)
+    if len(latest) == 1:
+        return [next(iter(latest.values()))[1]]
+    return [message for _, message in sorted(latest.values(), key=lambda entry: entry[0])]
 
 
 class Interruptions:
@@ -239,6 +281,12 @@ Ctrl-C ends it with exit status 130 (on a terminal, saying how many messages wer
               help="A durable topic subscription NAME, in the broker's own form (ActiveMQ needs --client-id); it keeps "
                    "messages published while nobody is subscribed.")
 @click.option("--remove", is_flag=True, help="With --durable NAME: end that durable subscription and exit.")
+@click.option("--reconnect", is_flag=True,
+              help="When the connection is lost, reconnect (to the next --url, with backoff) and subscribe again; "
+                   "on by default with several --url. In client ack modes nothing is lost; messages written but not yet "
+                   "acknowledged may be written twice.")
+@click.option("--reconnect-timeout", type=Seconds(), default=DEFAULT_RECONNECT_TIMEOUT, show_default=True, metavar="SECONDS",
+              help="How long to keep trying to reconnect before giving up (exit 3).")
 @click.option("--selector", metavar="EXPR", help="Only messages matching this selector (ActiveMQ, Artemis), e.g. \"kind = 'x'\".")
 @receipt_timeout_option
 @header_option
@@ -252,9 +300,10 @@ Ctrl-C ends it with exit status 130 (on a terminal, saying how many messages wer
 @max_frame_size_option
 @connection_options
 def subscribe(destinations: tuple[str, ...], ack: str, subscription_id: str | None, count: int | None, timeout: float | None,
-              durable: str | None, remove: bool, selector: str | None, receipt_timeout: float, headers: list[tuple[str, str]],
-              fmt: str | None, as_json: bool, body_only: bool, raw: bool, template: Any, delimiter: bytes | None, null_delimiter: bool,
-              max_body: int | None, max_frame_size: int, conn_params: ConnectionParams) -> None:
+              durable: str | None, remove: bool, reconnect: bool, reconnect_timeout: float, selector: str | None,
+              receipt_timeout: float, headers: list[tuple[str, str]], fmt: str | None, as_json: bool, body_only: bool, raw: bool,
+              template: Any, delimiter: bytes | None, null_delimiter: bool, max_body: int | None, max_frame_size: int,
+              conn_params: ConnectionParams) -> None:
     """Subscribe to each DESTINATION and write the messages to stdout.
 
     -H adds subscription headers (prefetch-count, ...).
@@ -269,8 +318,10 @@ def subscribe(destinations: tuple[str, ...], ack: str, subscription_id: str | No
     wait = exit_wait(timeout)
     interruptions = Interruptions()
     output: BatchedOutput | None = None
+    failover = reconnect or len(conn_params.urls) > 1
     try:
-        with interruptions, broker_session(conn_params, max_frame_size, wait, on_frame=frame_logger(settings.verbose)) as conn:
+        with interruptions, broker_session(conn_params, max_frame_size, wait, on_frame=frame_logger(settings.verbose),
+                                           reconnect=failover, reconnect_timeout=reconnect_timeout) as conn:
             writer.version = conn.version
             kind = broker_kind(conn.server)
             if durable is not None:
@@ -283,12 +334,15 @@ def subscribe(destinations: tuple[str, ...], ack: str, subscription_id: str | No
                 if settings.verbose:
                     note(f"durable subscription {durable} in the {kind} form: {describe(durable_headers(kind, durable))}")
             mode = wire_ack_mode(ack, count, conn.version)
+            if failover and mode == "auto":
+                warn("with --ack auto, messages the broker sent just before a lost connection may be lost; "
+                     "--ack client makes reconnecting lose nothing")
             subscription_headers = dict(headers)
             if mode != "auto":
                 subscription_headers = prefetch_headers(kind, prefetch_limit(count)) | subscription_headers
             for destination in destinations:
                 conn.subscribe(destination, ack=mode, id=subscription_id, headers=subscription_headers, receipt=True, timeout=receipt_timeout)
-            output = BatchedOutput(conn, writer, mode)
+            output = BatchedOutput(conn, writer, mode, confirm=failover, receipt_timeout=receipt_timeout)
             if sys.stderr.isatty():
                 sys.stderr.write(f"subscribed to {', '.join(destinations)} (ack {mode}) \u2014 Ctrl-C to stop\n")
                 sys.stderr.flush()
@@ -365,16 +419,16 @@ def consume(conn: Any, output: BatchedOutput, interruptions: Interruptions, coun
     message half written or written and unacknowledged.
     """
     receive = conn.receive
-    while count is None or output.written < count:
+    while count is None or output.counted < count:
         message = receive(timeout)
         if message is None:
             if count is None:
                 break
-            raise TimeoutExpired(f"no message for {timeout:g} s: received {output.written} of {count}")
+            raise TimeoutExpired(f"no message for {timeout:g} s: received {output.counted} of {count}")
         with interruptions.held():
             while message is not None:
                 output.write(message)
-                if output.written == count:
+                if output.counted == count:
                     break
                 message = receive(0)  # only what was already read: never waits
             output.settle()

@@ -16,6 +16,7 @@ import pytest
 from cli_helpers import STOMPER, run
 
 from stomper import Frame
+from stomper.errors import ConnectionLost
 from stomper_cli.render import FrameWriter
 from stomper_cli.subscribe import BatchedOutput, prefetch_limit, wire_ack_mode
 
@@ -48,6 +49,9 @@ class RecordingConnection:
         self.events = events
         self.owed: list[Frame] = []
         self.batches = 0
+        self.session = "session-1"
+        self.connected = True
+        self.lose_before_receipt = False
 
     def unacknowledged(self, id: str | None = None) -> list[Frame]:
         return list(self.owed)
@@ -57,19 +61,22 @@ class RecordingConnection:
         self.batches += 1
         yield self
 
-    def ack(self, message: Frame) -> None:
+    def ack(self, message: Frame, receipt: bool = False, timeout: float | None = None) -> None:
         self.events.append(("ack", message.body.decode()))
+        if receipt and self.lose_before_receipt:
+            self.session = "session-2"  # failed over before the broker confirmed
+            raise ConnectionLost("the connection was lost before receipt 'r' arrived")
 
 
 def message(body: str, subscription: str = "s1") -> Frame:
     return Frame("MESSAGE", {"subscription": subscription, "message-id": body, "ack": body}, body.encode())
 
 
-def output(mode: str, every: int) -> tuple[BatchedOutput, RecordingConnection, list]:
+def output(mode: str, every: int, confirm: bool = False) -> tuple[BatchedOutput, RecordingConnection, list]:
     events: list = []
     conn = RecordingConnection(events)
     writer = FrameWriter("body", stream=RecordingStream(events))
-    return BatchedOutput(conn, writer, mode, every=every), conn, events
+    return BatchedOutput(conn, writer, mode, every=every, confirm=confirm), conn, events
 
 
 def feed(out: BatchedOutput, conn: RecordingConnection, messages: list[Frame]) -> None:
@@ -122,10 +129,45 @@ def test_messages_of_a_lost_connection_are_not_acked_on_the_next():
     old = [message("m1"), message("m2")]
     feed(out, conn, old)
     conn.owed.clear()  # reconnected: the broker redelivers what the old connection left unacknowledged
+    conn.session = "session-2"
     feed(out, conn, [message("m1"), message("m3")])
     out.settle()
     assert [event for event in events if event[0] == "ack"] == [("ack", "m1"), ("ack", "m3")]
+    assert (out.written, out.counted) == (4, 2)  # the two of the lost connection come again: --count does not count them
     assert events[0] == ("flushed", ["m1", "m2", "m1", "m3"])  # every message written, the redelivered one twice
+
+
+def test_messages_of_a_lost_connection_are_sorted_out_over_several_batches():
+    out, conn, events = output("client", every=2)
+    feed(out, conn, [message("m1")])
+    out.settle()
+    old = [message(f"m{n}") for n in range(2, 7)]
+    conn.owed.extend(old)
+    conn.owed.clear()  # lost with its connection before these were written
+    conn.session = "session-2"
+    for frame in old:
+        out.write(frame)  # written after the new connection came: two batches of them and one more
+    feed(out, conn, [message("m2")])
+    out.settle()
+    assert [event for event in events if event[0] == "ack"] == [("ack", "m1"), ("ack", "m2")]
+    assert (out.written, out.counted) == (7, 2)
+
+
+def test_a_batch_whose_acknowledgement_was_not_confirmed_before_a_loss_is_not_counted():
+    out, conn, events = output("client", every=10, confirm=True)
+    feed(out, conn, [message("m1"), message("m2")])
+    out.settle()
+    assert (out.written, out.counted) == (2, 2)
+    conn.lose_before_receipt = True
+    feed(out, conn, [message("m3"), message("m4")])
+    out.settle()
+    assert [event for event in events if event[0] == "ack"] == [("ack", "m2"), ("ack", "m4")]
+    assert (out.written, out.counted) == (4, 2)  # m3 and m4 come again on the new connection
+    conn.lose_before_receipt = False
+    conn.owed = []
+    feed(out, conn, [message("m3")])
+    out.settle()
+    assert (out.written, out.counted) == (5, 3)
 
 
 def test_count_in_auto_mode_subscribes_with_cumulative_acks_and_a_prefetch_bounded_by_the_count():
