@@ -30,7 +30,8 @@ main(sys.argv[1:])
 
 @pytest.mark.parametrize(
     "args",
-    [["pack", "SEND", "-H", "destination:/q", "--body", "x"], ["unpack", "--json"], ["unpack"], ["pack", "--json"], ["--help"]],
+    [["pack", "SEND", "-H", "destination:/q", "--body", "x"], ["unpack", "--json"], ["unpack"], ["pack", "--json"], ["--help"],
+     ["subscribe", "--help"]],
 )
 def test_pack_and_unpack_do_not_import_rich_the_connection_or_the_config_code(args):
     stdin = Frame("SEND", {"destination": "/q"}, b"x").encode() if args[0] == "unpack" else b'{"command": "SEND"}\n'
