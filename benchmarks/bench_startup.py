@@ -1,4 +1,4 @@
-"""Start-up time of `stomper pack` and `stomper unpack --json` against `python -c "import click"`.
+"""Start-up time of `stomper pack`, `stomper unpack --json` and `stomper subscribe --help` against `python -c "import click"`.
 
     .venv/bin/python benchmarks/bench_startup.py [--runs N]
 
@@ -40,6 +40,7 @@ def commands() -> dict[str, tuple[list[str], bytes]]:
         'python -c "import click"': ([sys.executable, "-c", "import click"], b""),
         "stomper pack SEND ...": ([*stomper, "pack", "SEND", "-H", "destination:/queue/a", "--body", "hello"], b""),
         "stomper unpack --json": ([*stomper, "unpack", "--json"], FRAME),
+        "stomper subscribe --help": ([*stomper, "subscribe", "--help"], b""),
     }
 
 

@@ -71,9 +71,11 @@ class Connection:
     tried in order, with `backoff`, for up to `reconnect_timeout` seconds)
     and the live subscriptions are renewed with the same ids. A send that
     failed because the connection dropped is sent again once on the new
-    connection. Receipts asked for on the old connection cannot arrive any
-    more: waiting for one raises ConnectionLost. `on_reconnect(lost)` is then
-    told what was lost and why (`url` says where the connection went).
+    connection; an ACK or NACK is not (it raises ConnectionLost: the broker
+    delivers the message again). Receipts asked for on the old connection
+    cannot arrive any more: waiting for one raises ConnectionLost.
+    `on_reconnect(lost)` is then told what was lost and why (`url` says where
+    the connection went).
     """
 
     def __init__(
@@ -528,14 +530,15 @@ class Connection:
         self._acknowledge(commands.nack, message, transaction, receipt, timeout)
 
     def _acknowledge(self, build, message, transaction, receipt, timeout) -> None:
+        # Never sent again on a new connection (retry=False): there the message's ack id means nothing, or another message.
         if transaction is None and not receipt and self._on_frame is None:
             # The hot path of a consumer that acknowledges each message: the session writes the bytes, no Frame.
             data = self.protocol.acknowledgement_data("ACK" if build is commands.ack else "NACK", message)
             if data is not None:
-                self._write(data)
+                self._write(data, retry=False)
                 return
         receipt_id = self._receipt_id(receipt)
-        self._send_frame(self.protocol.acknowledge(build, message, transaction, receipt_id))
+        self._send_frame(self.protocol.acknowledge(build, message, transaction, receipt_id), retry=False)
         self._await(receipt_id, timeout)
 
     def begin(self, transaction: str | None = None, receipt: bool = False, timeout: float | None = None) -> str:

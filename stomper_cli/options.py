@@ -467,14 +467,15 @@ def end_session(conn: Any, wait: float, done: str | None = "the work was done") 
 
 
 @contextlib.contextmanager
-def broker_session(params: ConnectionParams, max_frame_size: int, wait: float, on_frame: Callable | None = None) -> Iterator[Any]:
+def broker_session(params: ConnectionParams, max_frame_size: int, wait: float, on_frame: Callable | None = None, **extra: Any) -> Iterator[Any]:
     """A connected Connection; on the way out DISCONNECT waits at most `wait` s for its receipt.
 
     On an error the DISCONNECT is best effort and the error stands; after
     success a DISCONNECT the caller did not do itself is done by
-    `end_session` (a failure there is a warning).
+    `end_session` (a failure there is a warning). `extra` are further
+    `open_connection` arguments (reconnect=True, reconnect_timeout=...).
     """
-    conn = open_connection(params, on_frame=on_frame, max_frame_size=max_frame_size)
+    conn = open_connection(params, on_frame=on_frame, max_frame_size=max_frame_size, **extra)
     conn.connect()
     try:
         yield conn

@@ -192,10 +192,12 @@ def shown_headers(frame: Frame, show_secrets: bool = False) -> list[tuple[str, s
 
 def frame_head(frame: Frame, show_secrets: bool = False) -> dict[str, Any]:
     """The JSON Lines object for `frame` without its body."""
-    data: dict[str, Any] = {
-        "command": frame.command,
-        "headers": {name: shown_value(name, value, show_secrets) for name, value in frame.headers.items()},
-    }
+    headers = frame.headers
+    if show_secrets or SECRET_HEADERS.isdisjoint(headers):
+        shown = dict(headers)
+    else:
+        shown = {name: shown_value(name, value, show_secrets) for name, value in headers.items()}
+    data: dict[str, Any] = {"command": frame.command, "headers": shown}
     if frame.repeated_headers:
         data["repeated_headers"] = [[name, shown_value(name, value, show_secrets)] for name, value in frame.repeated_headers]
     return data
@@ -230,11 +232,23 @@ def frame_json(frame: Frame, show_secrets: bool = False) -> dict[str, Any]:
 
 
 def _json_text(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False).translate(_JSON_ESCAPES)
+    text = json.dumps(value, ensure_ascii=False)
+    if text.isascii() and "\x7f" not in text:
+        return text  # nothing to escape: translate costs more than the encoding itself
+    return text.translate(_JSON_ESCAPES)
 
 
 def json_line_pieces(frame: Frame, show_secrets: bool = False) -> Iterator[bytes]:
     """The JSON line for `frame` in pieces, the body encoded a chunk at a time (memory stays near the frame's size)."""
+    body = frame.body
+    if len(body) <= JSON_BODY_CHUNK:  # the common small message: one encoding of the whole line
+        data = frame_head(frame, show_secrets)
+        try:
+            data["body"] = body.decode("utf-8")
+        except UnicodeDecodeError:
+            data["body_base64"] = base64.b64encode(body).decode("ascii")
+        yield (_json_text(data) + "\n").encode()
+        return
     head = _json_text(frame_head(frame, show_secrets))
     if is_utf8(frame.body):
         yield f'{head[:-1]}, "body": "'.encode()
@@ -384,7 +398,7 @@ def make_console(file: IO[str] | None = None, color: str = "auto"):
 
 
 class FrameWriter:
-    """Writes frames one at a time to a stream in one format, flushing after each.
+    """Writes frames one at a time to a stream in one format, flushing after each unless asked not to.
 
     `stream` is a text stream with a binary `.buffer` (stdout by default).
     `version` is what `raw` encodes in. Pretty output goes through Rich only
@@ -412,11 +426,23 @@ class FrameWriter:
         if self.format == "pretty" and (terminal or color == "always"):
             self.console = make_console(self.stream, color)
 
-    def write(self, frame: Frame) -> None:
+    def write(self, frame: Frame, flush: bool = True) -> None:
+        """Write one frame; with flush=False it may wait in the stream's buffer until `flush()`.
+
+        Writing in batches and flushing once per batch is what lets `subscribe`
+        keep up with a broker: one system call per batch instead of per message.
+        """
         self.count += 1
         if self.console is not None:
             self.console.print(frame_renderable(frame, self.show_secrets, self.max_body))
             self.stream.flush()
+            return
+        buffer = getattr(self.stream, "buffer", None)
+        if self.format == "body" and buffer is not None:
+            buffer.write(frame.body)
+            buffer.write(self.delimiter)
+            if flush:
+                self.flush()
             return
         if self.format == "pretty":
             pieces: Any = [plain_text(frame, self.show_secrets, self.max_body).encode("utf-8")]
@@ -428,13 +454,19 @@ class FrameWriter:
             pieces = [self.template(frame, self.count)]
         else:
             pieces = [encode_in_wire_order(frame, self.version)]
-        self.stream.flush()
-        buffer = getattr(self.stream, "buffer", None)
+        if flush:
+            self.stream.flush()
         for piece in pieces:
             if buffer is None:
                 self.stream.write(piece.decode("utf-8", "surrogateescape"))
             else:
                 buffer.write(piece)
+        if flush:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write out what `write(..., flush=False)` left in the stream's buffers."""
+        buffer = getattr(self.stream, "buffer", None)
         if buffer is not None:
             buffer.flush()
         self.stream.flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -29,6 +30,23 @@ def run(*args: str, input: bytes | None = None, env: dict | None = None, timeout
     full_env = {name: value for name, value in os.environ.items() if name not in OPTION_ENV}
     full_env.update(env or {})
     return subprocess.run([*STOMPER, *args], input=input if input is not None else b"", capture_output=True, env=full_env, timeout=timeout)
+
+
+def read_terminal(controller: int, timeout: float = 30) -> bytes:
+    """All a process wrote to the pseudo-terminal whose controlling end is `controller`, until it closed (or `timeout` s of silence)."""
+    output = b""
+    while True:
+        ready, _, _ = select.select([controller], [], [], timeout)
+        if not ready:
+            break
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal's other end closed: the process is done
+            break
+        if not chunk:
+            break
+        output += chunk
+    return output
 
 
 def assert_one_error_line(result: subprocess.CompletedProcess, code: int) -> str:

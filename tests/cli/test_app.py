@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import pty
-import select
 import subprocess
 import sys
 
 import pytest
-from cli_helpers import STOMPER, assert_one_error_line, run
+from cli_helpers import STOMPER, assert_one_error_line, read_terminal, run
 from click.testing import CliRunner
 
 from stomper import Frame
@@ -31,7 +30,8 @@ main(sys.argv[1:])
 
 @pytest.mark.parametrize(
     "args",
-    [["pack", "SEND", "-H", "destination:/q", "--body", "x"], ["unpack", "--json"], ["unpack"], ["pack", "--json"], ["--help"]],
+    [["pack", "SEND", "-H", "destination:/q", "--body", "x"], ["unpack", "--json"], ["unpack"], ["pack", "--json"], ["--help"],
+     ["subscribe", "--help"]],
 )
 def test_pack_and_unpack_do_not_import_rich_the_connection_or_the_config_code(args):
     stdin = Frame("SEND", {"destination": "/q"}, b"x").encode() if args[0] == "unpack" else b'{"command": "SEND"}\n'
@@ -115,18 +115,7 @@ def run_in_terminal(args: list[str], stdin: bytes, env: dict | None = None) -> b
     os.close(terminal)
     process.stdin.write(stdin)
     process.stdin.close()
-    output = b""
-    while True:
-        ready, _, _ = select.select([controller], [], [], 30)
-        if not ready:
-            break
-        try:
-            chunk = os.read(controller, 65536)
-        except OSError:  # the terminal closed: the process is done
-            break
-        if not chunk:
-            break
-        output += chunk
+    output = read_terminal(controller)
     process.wait(timeout=30)
     os.close(controller)
     assert process.returncode == 0, process.stderr.read()

@@ -60,7 +60,7 @@ def test_ctrl_c_on_a_terminal_says_how_many_messages_were_received(broker, queue
         if other_end >= 0:
             os.close(other_end)
     lines = said.decode().replace("\r", "\n").split("\n")
-    assert [line for line in lines if line] == ["received 3 messages"], said
+    assert [line for line in lines if line] == [f"subscribed to {queue} (ack auto) \u2014 Ctrl-C to stop", "received 3 messages"], said
 
 
 def test_ctrl_c_while_a_message_is_written_leaves_it_whole_and_acknowledged(broker, queue, tmp_path):

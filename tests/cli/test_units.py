@@ -115,7 +115,7 @@ def test_last_line_always_asks_for_a_receipt_and_crlf_is_stripped():
 
 def test_count_makes_auto_mode_acknowledge_what_was_written():
     assert wire_ack_mode("auto", None, "1.2") == "auto"
-    assert wire_ack_mode("auto", 5, "1.2") == "client-individual"
+    assert wire_ack_mode("auto", 5, "1.2") == "client"  # cumulative: one ACK per batch
     assert wire_ack_mode("auto", 5, "1.0") == "client"
     assert wire_ack_mode("client", None, "1.1") == "client"
 
