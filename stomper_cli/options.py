@@ -494,3 +494,23 @@ def refuse_own_headers(headers: list[tuple[str, str]], own: dict[str, str]) -> N
     for name, _ in headers:
         if name in own:
             raise click.UsageError(f"-H {name}:... is not used: the {name} header is set by {own[name]}")
+
+
+#: How long to keep trying to reconnect after a lost connection, unless --reconnect-timeout says otherwise.
+DEFAULT_RECONNECT_TIMEOUT = 60.0
+
+
+def reconnect_options(what: str) -> Callable:
+    """--reconnect and --reconnect-timeout for a command that rides through a lost connection; `what` it does again after one."""
+
+    def decorate(function: Callable) -> Callable:
+        function = click.option(
+            "--reconnect-timeout", type=Seconds(0.1), default=DEFAULT_RECONNECT_TIMEOUT, show_default=True, metavar="SECONDS",
+            help="With several --url or --reconnect: give up (exit 3) when no broker answered within this after a loss.",
+        )(function)
+        return click.option(
+            "--reconnect", is_flag=True,
+            help=f"On a lost connection, connect again (to the next --url, with backoff; on by default with several --url) and {what}.",
+        )(function)
+
+    return decorate

@@ -21,11 +21,10 @@ from stomper.errors import BrokerError, ConnectFailed, ConnectionLost, StompErro
 from stomper.failover import DEFAULT_BACKOFF, Backoff
 
 from .app import EXIT_CODES_HELP, get_settings
-from .errors import CliError, InputError
+from .errors import EXIT_INTERRUPTED, CliError, InputError
 from .options import (
     ConnectionParams,
     Failure,
-    Seconds,
     broker_session,
     connection_options,
     end_session,
@@ -37,6 +36,7 @@ from .options import (
     max_frame_size_option,
     plural,
     receipt_timeout_option,
+    reconnect_options,
     refuse_own_headers,
     warn,
 )
@@ -48,12 +48,8 @@ from .unpack import read_chunks
 DEFAULT_BATCH = 1000
 #: How many batches may be unconfirmed before sending waits for the oldest receipt.
 WINDOW = 4
-#: The exit status after Ctrl-C, as a shell reports a process ended by SIGINT.
-EXIT_INTERRUPTED = 130
 #: Headers a broker adds to a MESSAGE when it delivers it: they describe that delivery, not the message.
 DELIVERY_HEADERS = frozenset({"message-id", "subscription", "ack", "redelivered"})
-#: How long a failover may try to reach a broker after the connection was lost (seconds).
-DEFAULT_RECONNECT_TIMEOUT = 60.0
 #: With failover, a transaction's messages are kept until COMMIT (to run it again on a new connection), up to this many bytes.
 TRANSACTION_LIMIT = 256 * 2**20
 
@@ -568,13 +564,7 @@ def frame_input(from_json: bool, raw: bool, destination: str | None, body: str |
     "--batch", type=click.IntRange(min=1), default=DEFAULT_BATCH, show_default=True,
     help="With --lines, --json or --raw: ask for a receipt every N messages.",
 )
-@click.option(
-    "--reconnect", is_flag=True, help="On a lost connection, connect again (also to a single --url) and send again what was not confirmed.",
-)
-@click.option(
-    "--reconnect-timeout", type=Seconds(0.1), default=DEFAULT_RECONNECT_TIMEOUT, show_default=True, metavar="SECONDS",
-    help="With several --url or --reconnect: give up (exit 3) when no broker answered within this after a loss.",
-)
+@reconnect_options("send again what was not confirmed")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display and no closing summary on a terminal.")
 @max_frame_size_option
 @connection_options

@@ -15,6 +15,7 @@ from stomper.commands import ACK_MODES
 from stomper.errors import ConnectionLost, StompError
 from stomper.frame import Frame
 from stomper.settings import CLIENT_ID_HEADER
+from stomper.versions import individual_ack_mode
 
 from .app import EXIT_CODES_HELP, get_settings
 from .broker_forms import (
@@ -26,7 +27,7 @@ from .broker_forms import (
     removal_headers,
     removes_own_subscription,
 )
-from .errors import TimeoutExpired
+from .errors import EXIT_INTERRUPTED, TimeoutExpired
 from .options import (
     ConnectionParams,
     Seconds,
@@ -40,6 +41,7 @@ from .options import (
     max_frame_size_option,
     plural,
     receipt_timeout_option,
+    reconnect_options,
     refuse_own_headers,
     warn,
 )
@@ -53,10 +55,6 @@ from .render import (
     template_option,
 )
 
-#: The exit status after Ctrl-C, as a shell reports a process ended by SIGINT.
-EXIT_INTERRUPTED = 130
-#: How long to keep trying to reconnect after a lost connection (seconds), unless --reconnect-timeout says otherwise.
-DEFAULT_RECONNECT_TIMEOUT = 60.0
 #: Messages written between two flushes and acknowledgements while messages keep coming.
 ACK_EVERY = 500
 #: The most unacknowledged messages the broker is asked to push ahead of what was acknowledged.
@@ -94,9 +92,7 @@ def wire_ack_mode(ack: str, count: int | None, version: str) -> str:
     """
     if ack == "auto" and count is not None:
         ack = "client"
-    if ack == "client-individual" and version == "1.0":
-        ack = "client"
-    return ack
+    return individual_ack_mode(version) if ack == "client-individual" else ack
 
 
 def prefetch_limit(count: int | None) -> int:
@@ -281,12 +277,7 @@ Ctrl-C ends it with exit status 130 (on a terminal, saying how many messages wer
               help="A durable topic subscription NAME, in the broker's own form (ActiveMQ needs --client-id); it keeps "
                    "messages published while nobody is subscribed.")
 @click.option("--remove", is_flag=True, help="With --durable NAME: end that durable subscription and exit.")
-@click.option("--reconnect", is_flag=True,
-              help="When the connection is lost, reconnect (to the next --url, with backoff) and subscribe again; "
-                   "on by default with several --url. In client ack modes nothing is lost; messages written but not yet "
-                   "acknowledged may be written twice.")
-@click.option("--reconnect-timeout", type=Seconds(), default=DEFAULT_RECONNECT_TIMEOUT, show_default=True, metavar="SECONDS",
-              help="How long to keep trying to reconnect before giving up (exit 3).")
+@reconnect_options("subscribe again (in client ack modes nothing is lost; what was written but not acknowledged may be written twice)")
 @click.option("--selector", metavar="EXPR", help="Only messages matching this selector (ActiveMQ, Artemis), e.g. \"kind = 'x'\".")
 @receipt_timeout_option
 @header_option
