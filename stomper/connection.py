@@ -300,9 +300,10 @@ class Connection:
             try:
                 self.wait_receipt(receipt_id, timeout)
             except ConnectionLost:
-                # Closing the connection in answer to DISCONNECT, as RabbitMQ Web STOMP does
-                # instead of sending the receipt, also says every earlier frame was taken.
-                if not self._closed_by_broker:
+                # Over WebSocket, closing in answer to DISCONNECT (as RabbitMQ Web STOMP does instead
+                # of sending the receipt) also says every earlier frame was taken; over TCP it says nothing.
+                transport = self._transport
+                if not (self._closed_by_broker and transport is not None and transport.close_answers_disconnect):
                     raise
         finally:
             self.close()

@@ -74,6 +74,8 @@ class Transport(Protocol):
     """What the connection needs of a byte stream."""
 
     name: ClassVar[str]
+    #: Whether a clean close of the stream after DISCONNECT stands for its receipt (RabbitMQ Web STOMP closes instead).
+    close_answers_disconnect: ClassVar[bool]
 
     def read(self, timeout: float | None) -> bytes | None: ...
 
@@ -119,6 +121,8 @@ class TcpTransport:
     """A plain TCP socket, blocking, read through poll so that reads can time out."""
 
     name: ClassVar[str] = "tcp"
+    #: A TCP peer that closes after DISCONNECT without its receipt has not said that it took the frames before it.
+    close_answers_disconnect: ClassVar[bool] = False
 
     def __init__(self, sock: socket.socket) -> None:
         sock.settimeout(None)

@@ -215,6 +215,8 @@ class WebSocketTransport:
     """
 
     name: ClassVar[str] = "ws"
+    #: RabbitMQ Web STOMP answers DISCONNECT with a WebSocket Close handshake instead of the receipt.
+    close_answers_disconnect: ClassVar[bool] = True
     carrier_class: ClassVar[type[TcpTransport]] = TcpTransport
 
     def __init__(self, carrier: TcpTransport, stream: WebSocketStream) -> None:

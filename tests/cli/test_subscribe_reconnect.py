@@ -37,3 +37,35 @@ def test_no_warning_when_nothing_can_be_lost(broker, queue, args):
 def test_a_bad_reconnect_timeout_is_a_usage_error():
     result = run("subscribe", "--url", "stomp://127.0.0.1:9", "/queue/a", "--reconnect-timeout", "nan")
     assert "--reconnect-timeout" in assert_one_error_line(result, 2)
+
+
+class _Silent:
+    """A connection with nothing more to deliver."""
+
+    def receive(self, timeout):
+        return None
+
+
+class _Output:
+    def __init__(self, counted: int, uncertain: int) -> None:
+        self.counted, self.uncertain, self.written = counted, uncertain, counted + uncertain
+
+
+@pytest.mark.parametrize(("counted", "uncertain", "ends_well"), [(9, 1, True), (8, 1, False), (10, 0, True)])
+def test_count_is_reached_when_the_missing_ones_were_written_before_an_unconfirmed_ack(counted, uncertain, ends_well, capsys):
+    """An ACK sent as the connection was lost may have been taken (no redelivery) or not (redelivery): both write every message."""
+    import contextlib
+
+    from stomper_cli.errors import TimeoutExpired
+    from stomper_cli.subscribe import consume
+
+    class Interruptions:
+        def held(self):
+            return contextlib.nullcontext()
+
+    output = _Output(counted, uncertain)
+    if ends_well:
+        assert consume(_Silent(), output, Interruptions(), 10, 0.01) == counted + uncertain
+    else:
+        with pytest.raises(TimeoutExpired, match="received 8 of 10"):
+            consume(_Silent(), output, Interruptions(), 10, 0.01)

@@ -198,7 +198,8 @@ def test_a_transaction_open_when_its_node_dies_is_run_again_and_committed_whole(
     text = said.text()
     assert "reconnected to" in text, text[-3000:]
     assert resent_in(text) >= 1_999, text[-3000:]  # the whole transaction was sent again
-    assert text.count(">>> BEGIN") == 2 and text.count(">>> COMMIT") == 1
+    # One BEGIN for each connection (a second node may drop it too while the queue elects a leader), one COMMIT.
+    assert text.count(">>> BEGIN") == 1 + text.count("reconnected to") and text.count(">>> COMMIT") == 1
 
     found = drain(cluster, other_node(node), quorum_queue)
     assert found == Counter({str(number).encode(): 1 for number in range(3_000)})  # all of it, once: the first run was discarded
