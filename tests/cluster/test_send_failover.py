@@ -198,8 +198,12 @@ def test_a_transaction_open_when_its_node_dies_is_run_again_and_committed_whole(
     text = said.text()
     assert "reconnected to" in text, text[-3000:]
     assert resent_in(text) >= 1_999, text[-3000:]  # the whole transaction was sent again
-    # One BEGIN for each connection (a second node may drop it too while the queue elects a leader), one COMMIT.
-    assert text.count(">>> BEGIN") == 1 + text.count("reconnected to") and text.count(">>> COMMIT") == 1
+    # One BEGIN for each connection: a second node may drop it too while the queue elects a leader, even after
+    # its COMMIT was sent, and then the transaction runs a third time.
+    commits = text.count(">>> COMMIT")
+    assert text.count(">>> BEGIN") == 1 + text.count("reconnected to") and 1 <= commits <= text.count(">>> BEGIN")
 
     found = drain(cluster, other_node(node), quorum_queue)
-    assert found == Counter({str(number).encode(): 1 for number in range(3_000)})  # all of it, once: the first run was discarded
+    assert set(found) == {str(number).encode() for number in range(3_000)}  # all or nothing: here, all
+    if commits == 1:  # no COMMIT whose fate the loss of its connection left unknown: the discarded runs left nothing
+        assert found == Counter({str(number).encode(): 1 for number in range(3_000)})
