@@ -13,13 +13,29 @@ follow STOMP 1.2; `stomper.stomp_10` and `stomper.stomp_11` pin older versions.
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from . import commands
-from .classic import NULL, VALID_COMMANDS, unpack_frame
-from .engine import NO_RESPONSE_NEEDED, Engine
+from .classic import (
+    NO_RESPONSE_NEEDED,
+    NULL,
+    VALID_COMMANDS,
+    abort,
+    ack,
+    begin,
+    commit,
+    connect,
+    disconnect,
+    nack,
+    send,
+    subscribe,
+    unpack_frame,
+    unsubscribe,
+)
 from .errors import FrameError, FrameTooLarge
 from .frame import COMMANDS, VERSIONS, Frame, encode_frame
 from .parser import FrameParser
-from .stomp_12 import abort, ack, begin, commit, connect, disconnect, nack, send, subscribe, unsubscribe
 
 __version__ = "1.0.0"
 NO_REPONSE_NEEDED = NO_RESPONSE_NEEDED
@@ -29,3 +45,20 @@ __all__ = [
     "Engine", "Frame", "FrameError", "FrameParser", "FrameTooLarge", "abort", "ack", "begin", "commands", "commit",
     "connect", "disconnect", "encode_frame", "nack", "send", "subscribe", "unpack_frame", "unsubscribe",
 ]
+
+#: Loaded on first use: the classic Engine brings in `logging`, which a program
+#: that only builds and reads frames (the command line among them) should not
+#: pay for at every start-up.
+_ON_DEMAND = {"Engine": "stomper.engine"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ON_DEMAND.get(name)
+    if module is None:
+        raise AttributeError(f"module 'stomper' has no attribute {name!r}")
+    value = globals()[name] = getattr(importlib.import_module(module), name)
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ON_DEMAND})

@@ -18,6 +18,8 @@ from .parser import FrameParser
 from .versions import spec
 
 NULL = "\x00"
+#: What the classic Engine answers (as text) when no answer is needed.
+NO_RESPONSE_NEEDED = ""
 VALID_COMMANDS = sorted(COMMANDS)
 Message = Frame | dict[str, Any]
 
@@ -129,6 +131,6 @@ def abort(transactionid: str, version: str = "1.2") -> str:
 
 
 __all__ = [
-    "NULL", "VALID_COMMANDS", "FrameError", "abort", "ack", "begin", "commit", "connect",
+    "NO_RESPONSE_NEEDED", "NULL", "VALID_COMMANDS", "FrameError", "abort", "ack", "begin", "commit", "connect",
     "disconnect", "nack", "send", "subscribe", "unpack_frame", "unsubscribe",
 ]

@@ -16,13 +16,12 @@ from __future__ import annotations
 import logging
 
 from . import commands
-from .classic import Message, as_frame
+from .classic import NO_RESPONSE_NEEDED, Message, as_frame
 from .frame import DEFAULT_VERSION, Frame, check_version
 from .session import agree, negotiate_heart_beat, parse_heart_beat
 
 __all__ = ["NO_RESPONSE_NEEDED", "Engine", "Message", "as_frame", "negotiate_heart_beat", "parse_heart_beat"]
 
-NO_RESPONSE_NEEDED = ""
 log = logging.getLogger("stomper.Engine")
 
 

@@ -314,14 +314,18 @@ class Session:
         if not self.connected:
             frames = self._handshake(frames)
         on_frame, messages, outstanding = self.on_frame, self.messages, self.outstanding
+        ack_id = spec(self.version).ack_id
         for frame in frames:
             if on_frame is not None:
                 on_frame(frame, "in")
             command = frame.command
             if command == "MESSAGE":
                 messages.append(frame)
-                if outstanding:
-                    self._track(frame)
+                if outstanding:  # a subscription that acknowledges: remember the message until it is settled
+                    headers = frame.headers
+                    pending = outstanding.get(headers.get("subscription", ""))
+                    if pending is not None:
+                        pending[ack_id(headers) or ""] = frame
             elif command == "RECEIPT":
                 receipt_id = frame.headers.get("receipt-id", "")
                 self.pending_receipts.discard(receipt_id)
@@ -340,11 +344,6 @@ class Session:
             raise ConnectionLost(f"the broker answered CONNECT with {first.command}, not CONNECTED")
         self._agree(first)
         return frames[1:]
-
-    def _track(self, message: Frame) -> None:
-        pending = self.outstanding.get(message.headers.get("subscription", ""))
-        if pending is not None:
-            pending[spec(self.version).ack_id(message.headers) or ""] = message
 
     def take_receipt(self, receipt_id: str) -> bool:
         """True (once) when the receipt with this id has arrived."""

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from . import classic
-from .classic import NULL, VALID_COMMANDS
-from .engine import NO_RESPONSE_NEEDED
+from .classic import NO_RESPONSE_NEEDED, NULL, VALID_COMMANDS
 from .errors import FrameError
 from .pinned import pinned_engine, pinned_frame
 

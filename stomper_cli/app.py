@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -144,6 +145,8 @@ class StomperGroup(click.Group):
             raise
 
     def make_context(self, info_name, args, parent=None, **extra) -> click.Context:  # type: ignore[override]
+        if parent is None:
+            extra.setdefault("terminal_width", terminal_columns())  # subcommands' contexts inherit it
         with _past_click():
             return super().make_context(info_name, args, parent, **extra)
 
@@ -173,6 +176,24 @@ class StomperGroup(click.Group):
         return code
 
 
+def terminal_columns() -> int:
+    """The terminal's width, as `shutil.get_terminal_size` gives it (COLUMNS, then stdout's terminal, else 80).
+
+    Click asks shutil when no width is set, and importing shutil (with bz2
+    and lzma) is a tenth of the start-up of `--help`.
+    """
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
 @contextlib.contextmanager
 def _past_click() -> Iterator[None]:
     """Carry Ctrl-C past Click as Interrupted: Click would print a blank line for it before our one error line."""
@@ -184,8 +205,6 @@ def _past_click() -> Iterator[None]:
 
 def _quiet_broken_pipe() -> int:
     """The reader of stdout went away (`| head`): stop quietly with 1, as Click itself does."""
-    import os
-
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

@@ -16,7 +16,6 @@ userinfo of URLs quoted in a message (Click quotes what the user typed).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 from stomper.errors import BrokerError, ConnectFailed, FrameError, StompError
@@ -38,7 +37,12 @@ def mask(text: str) -> str:
 
 
 def nearest(word: str, choices: Iterable[str]) -> str | None:
-    """The choice closest to a mistyped `word` (for "did you mean ...?"), or None when none is close."""
+    """The choice closest to a mistyped `word` (for "did you mean ...?"), or None when none is close.
+
+    difflib is loaded here, on a typo, rather than at every start-up.
+    """
+    import difflib
+
     close = difflib.get_close_matches(word, sorted(choices), n=1)
     return close[0] if close else None
 

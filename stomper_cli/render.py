@@ -50,6 +50,8 @@ MASK = "***"
 TERMINAL_MAX_BODY = 4096
 #: Body bytes encoded at a time for JSON Lines (a multiple of 3, so base64 pieces join without padding).
 JSON_BODY_CHUNK = 48 * 1024
+#: What a writer holds of a batch before it writes it out (it still flushes only when asked).
+HELD_BYTES = 256 * 1024
 
 #: JSON bodies up to this size that are shown whole are re-indented (whitespace only); larger ones are shown as sent.
 REINDENT_LIMIT = 1 << 20
@@ -231,23 +233,57 @@ def frame_json(frame: Frame, show_secrets: bool = False) -> dict[str, Any]:
     return data
 
 
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _one_line_encoder() -> Callable[[Any], str]:
+    """`json.dumps(value, ensure_ascii=False)`, built once instead of once per message.
+
+    `json.dumps` with any option makes a new encoder on every call, and even
+    a kept `JSONEncoder` makes a new C encoder in each `encode`. Keeping the
+    C encoder itself (what `encode` would build) saves a third of a line's
+    cost; where the running Python has no such encoder, or it does not give
+    exactly what `json.dumps` gives, the public encoder is used.
+    """
+    public = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+    make = getattr(json.encoder, "c_make_encoder", None)
+    try:
+        encoder = make(None, _refuse, json.encoder.encode_basestring, None, ": ", ", ", False, False, True)  # type: ignore[misc]
+        sample = {"a": ["\x00\u2028\"\\", 1, None], "b": {}}
+        if "".join(encoder(sample, 0)) != json.dumps(sample, ensure_ascii=False):
+            return public
+    except TypeError:  # no C encoder, or one with another signature
+        return public
+    join = "".join
+    return lambda value: join(encoder(value, 0))
+
+
+_encode_json = _one_line_encoder()
+
+
 def _json_text(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
+    text = _encode_json(value)
     if text.isascii() and "\x7f" not in text:
         return text  # nothing to escape: translate costs more than the encoding itself
     return text.translate(_JSON_ESCAPES)
 
 
+def small_json_line(frame: Frame, show_secrets: bool = False) -> bytes:
+    """The JSON line for a frame whose body is at most `JSON_BODY_CHUNK` bytes (nearly every message): one encoding."""
+    data = frame_head(frame, show_secrets)
+    body = frame.body
+    try:
+        data["body"] = body.decode("utf-8")
+    except UnicodeDecodeError:
+        data["body_base64"] = base64.b64encode(body).decode("ascii")
+    return (_json_text(data) + "\n").encode()
+
+
 def json_line_pieces(frame: Frame, show_secrets: bool = False) -> Iterator[bytes]:
     """The JSON line for `frame` in pieces, the body encoded a chunk at a time (memory stays near the frame's size)."""
-    body = frame.body
-    if len(body) <= JSON_BODY_CHUNK:  # the common small message: one encoding of the whole line
-        data = frame_head(frame, show_secrets)
-        try:
-            data["body"] = body.decode("utf-8")
-        except UnicodeDecodeError:
-            data["body_base64"] = base64.b64encode(body).decode("ascii")
-        yield (_json_text(data) + "\n").encode()
+    if len(frame.body) <= JSON_BODY_CHUNK:
+        yield small_json_line(frame, show_secrets)
         return
     head = _json_text(frame_head(frame, show_secrets))
     if is_utf8(frame.body):
@@ -423,49 +459,65 @@ class FrameWriter:
         terminal = is_terminal(self.stream)
         self.max_body = max_body if max_body is not None else TERMINAL_MAX_BODY if terminal else 0
         self.console = None
+        self._held: list[bytes] = []
+        self._held_size = 0
         if self.format == "pretty" and (terminal or color == "always"):
             self.console = make_console(self.stream, color)
 
     def write(self, frame: Frame, flush: bool = True) -> None:
-        """Write one frame; with flush=False it may wait in the stream's buffer until `flush()`.
+        """Write one frame; with flush=False it may wait in this writer's buffer until `flush()`.
 
         Writing in batches and flushing once per batch is what lets `subscribe`
         keep up with a broker: one system call per batch instead of per message.
+        The writer keeps the batch itself, so this holds even when stdout is
+        unbuffered (`python -u`, PYTHONUNBUFFERED).
         """
         self.count += 1
         if self.console is not None:
             self.console.print(frame_renderable(frame, self.show_secrets, self.max_body))
             self.stream.flush()
             return
-        buffer = getattr(self.stream, "buffer", None)
-        if self.format == "body" and buffer is not None:
-            buffer.write(frame.body)
-            buffer.write(self.delimiter)
-            if flush:
-                self.flush()
-            return
-        if self.format == "pretty":
-            pieces: Any = [plain_text(frame, self.show_secrets, self.max_body).encode("utf-8")]
+        if self.format == "body":
+            self._hold(frame.body)
+            self._hold(self.delimiter)
         elif self.format == "json":
-            pieces = json_line_pieces(frame, self.show_secrets)
-        elif self.format == "body":
-            pieces = [frame.body, self.delimiter]
-        elif self.template is not None:
-            pieces = [self.template(frame, self.count)]
-        else:
-            pieces = [encode_in_wire_order(frame, self.version)]
-        if flush:
-            self.stream.flush()
-        for piece in pieces:
-            if buffer is None:
-                self.stream.write(piece.decode("utf-8", "surrogateescape"))
+            if len(frame.body) <= JSON_BODY_CHUNK:
+                self._hold(small_json_line(frame, self.show_secrets))
             else:
-                buffer.write(piece)
+                for piece in json_line_pieces(frame, self.show_secrets):
+                    self._hold(piece)
+        elif self.format == "pretty":
+            self._hold(plain_text(frame, self.show_secrets, self.max_body).encode("utf-8"))
+        elif self.template is not None:
+            self._hold(self.template(frame, self.count))
+        else:
+            self._hold(encode_in_wire_order(frame, self.version))
         if flush:
             self.flush()
 
+    def _hold(self, piece: bytes) -> None:
+        """Keep `piece` for the next write; write out once the held bytes reach `HELD_BYTES`."""
+        self._held.append(piece)
+        self._held_size += len(piece)
+        if self._held_size >= HELD_BYTES:
+            self._write_held()
+
+    def _write_held(self) -> None:
+        if not self._held:
+            return
+        data = b"".join(self._held) if len(self._held) > 1 else self._held[0]
+        self._held.clear()
+        self._held_size = 0
+        buffer = getattr(self.stream, "buffer", None)
+        self.stream.flush()  # anything written to the text layer first comes out first
+        if buffer is None:
+            self.stream.write(data.decode("utf-8", "surrogateescape"))
+        else:
+            buffer.write(data)
+
     def flush(self) -> None:
-        """Write out what `write(..., flush=False)` left in the stream's buffers."""
+        """Write out what `write(..., flush=False)` held, and flush the stream."""
+        self._write_held()
         buffer = getattr(self.stream, "buffer", None)
         if buffer is not None:
             buffer.flush()

@@ -353,6 +353,9 @@ def subscribe(destinations: tuple[str, ...], ack: str, subscription_id: str | No
         raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
     except StompError as error:
         raise failure(error, receipt_timeout=receipt_timeout) from error
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            writer.flush()  # what was written comes out on every way out; what was not acknowledged comes again
 
 
 def note(message: str) -> None:

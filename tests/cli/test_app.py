@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from stomper import Frame
 from stomper.url import MASK
 from stomper_cli import completions
-from stomper_cli.app import Settings, cli
+from stomper_cli.app import Settings, cli, terminal_columns
 
 LOADED_AT_EXIT = """
 import atexit, sys
@@ -160,3 +160,12 @@ def test_the_group_settings_live_on_the_click_context_and_decide_how_errors_are_
     assert "Traceback" in result.stderr and result.stderr.endswith("\n") and "stomper: error: line 1" in result.stderr
     quiet = CliRunner().invoke(cli, ["pack", "--json"], input="{\n")
     assert quiet.exit_code == 1 and "Traceback" not in quiet.stderr and quiet.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(("columns", "expected"), [("60", 60), ("", 80), ("wide", 80), ("-5", 80)])
+def test_help_is_wrapped_to_columns_as_shutil_reads_them(monkeypatch, columns, expected):
+    monkeypatch.setenv("COLUMNS", columns)
+    assert terminal_columns() == expected  # pytest's stdout is no terminal: 80 unless COLUMNS says otherwise
+    result = CliRunner().invoke(cli, ["subscribe", "--help"])
+    wrapped = [line for line in result.output.splitlines() if not line.startswith("    stomper ")]  # examples are kept whole
+    assert max(len(line) for line in wrapped) <= expected

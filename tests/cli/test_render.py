@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from test_app import run_in_terminal
 
 from stomper import Frame, FrameParser
-from stomper_cli.render import TERMINAL_MAX_BODY, FrameWriter, frame_json, reindent_json
+from stomper_cli.render import HELD_BYTES, TERMINAL_MAX_BODY, FrameWriter, frame_json, reindent_json
 
 ANSI_STYLE = re.compile(rb"\x1b\[[0-9;]*m")
 
@@ -249,3 +249,51 @@ def test_json_output_of_a_large_body_needs_under_4x_the_frame_size(body, output_
         tracemalloc.stop()
     assert sink.size > output_size  # NULs become \u0000; other bytes base64
     assert peak < 4 * len(body), f"peak {peak} bytes for a {len(body)}-byte body"
+
+
+class _CountingRaw(io.RawIOBase):
+    """An unbuffered binary stdout (as under `python -u` or PYTHONUNBUFFERED) that counts its write calls."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.writes.append(bytes(data))
+        return len(data)
+
+
+class _UnbufferedStdout(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.buffer = _CountingRaw()
+
+
+@pytest.mark.parametrize("fmt", ["json", "body", "raw", "pretty"])
+def test_a_batch_is_one_write_even_to_an_unbuffered_stdout(fmt):
+    stdout = _UnbufferedStdout()
+    writer = FrameWriter(fmt, stream=stdout)
+    frames = [Frame("MESSAGE", {"destination": "/queue/a", "message-id": str(n)}, b"body %d" % n) for n in range(100)]
+    for frame in frames:
+        writer.write(frame, flush=False)
+    assert stdout.buffer.writes == []  # nothing is written before the batch is flushed
+    writer.flush()
+    assert len(stdout.buffer.writes) == 1
+    one_at_a_time = _UnbufferedStdout()
+    for frame in frames:
+        FrameWriter(fmt, stream=one_at_a_time).write(frame)
+    assert stdout.buffer.writes[0] == b"".join(one_at_a_time.buffer.writes)
+
+
+def test_a_held_batch_is_written_out_once_it_reaches_held_bytes():
+    stdout = _UnbufferedStdout()
+    writer = FrameWriter("body", stream=stdout)
+    body = b"x" * (HELD_BYTES // 4)
+    for _ in range(4):
+        writer.write(Frame("MESSAGE", {}, body), flush=False)
+    written = b"".join(stdout.buffer.writes)  # a batch of large messages is not all held in memory
+    assert len(written) >= HELD_BYTES and ((body + b"\n") * 4).startswith(written)
+    writer.flush()
+    assert b"".join(stdout.buffer.writes) == (body + b"\n") * 4

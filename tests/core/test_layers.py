@@ -77,3 +77,14 @@ def test_the_modules_import_each_other_without_cycles():
     for module in sorted(graph):
         visit(module, ())
     assert "stomper.engine" not in graph["stomper.frame"] and "stomper.parser" not in graph["stomper.frame"]
+
+
+def test_the_classic_engine_and_logging_load_on_first_use():
+    script = (
+        "import sys, stomper\n"
+        "before = sorted(name for name in ('logging', 'stomper.engine') if name in sys.modules)\n"
+        "from stomper import Engine\n"
+        "print(before, Engine.__module__, 'Engine' in dir(stomper), 'logging' in sys.modules)"
+    )
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    assert shown == ["[]", "stomper.engine", "True", "True"]
