@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import sys
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
@@ -58,6 +56,8 @@ def _body_from_json(data: dict) -> bytes:
         encoded = data["body_base64"]
         if not isinstance(encoded, str):
             raise ValueError('"body_base64" must be a string')
+        import base64  # JSON Lines input only: `pack COMMAND` starts without it
+
         try:
             return base64.b64decode(encoded, validate=True)
         except ValueError as error:  # binascii.Error, or non-ASCII text
@@ -101,6 +101,8 @@ def bounded_lines(stream: IO[bytes], limit: int) -> Iterator[tuple[int, bytes]]:
 
 def frames_from_json_lines(stream: IO[bytes], limit: int = DEFAULT_MAX_FRAME_SIZE) -> Iterator[tuple[int, Frame]]:
     """(line number, Frame) for each non-blank JSON line; InputError names the bad line."""
+    import json  # JSON Lines input only: `pack COMMAND` starts without it
+
     for number, line in bounded_lines(stream, limit):
         if not line.strip():
             continue

@@ -15,8 +15,9 @@ Formats (`FORMATS`):
   with ``"body_base64"`` instead of ``"body"`` when the body is not UTF-8,
   and ``"repeated_headers": [[name, value], ...]`` only when a header name
   occurs more than once (``headers`` holds each first occurrence).
-  `stomper pack --json` reads it back to the same frame. The body is encoded
-  piece by piece, so one frame needs little memory beyond its own size.
+  `stomper pack --json` reads it back to the same frame. Written by
+  `stomper_cli.jsonlines`, which encodes the body piece by piece, so one
+  frame needs little memory beyond its own size.
 - ``body``: each body followed by a newline, byte for byte.
 - ``raw``: the frames as wire bytes, readable by ``stomper unpack``.
 
@@ -29,13 +30,11 @@ any format.
 
 from __future__ import annotations
 
-import base64
 import codecs
-import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import IO, Any, NamedTuple
 
 import click
@@ -48,8 +47,6 @@ SECRET_HEADERS = frozenset({"passcode"})
 MASK = "***"
 #: Bytes of each body that pretty output shows on a terminal unless --max-body says otherwise.
 TERMINAL_MAX_BODY = 4096
-#: Body bytes encoded at a time for JSON Lines (a multiple of 3, so base64 pieces join without padding).
-JSON_BODY_CHUNK = 48 * 1024
 #: What a writer holds of a batch before it writes it out (it still flushes only when asked).
 HELD_BYTES = 256 * 1024
 
@@ -72,8 +69,6 @@ COMMAND_STYLES = {
 CONTROL_CODES = (*range(0x20), 0x7F, *range(0x80, 0xA0))
 _ESCAPE_ALL = {code: f"\\x{code:02x}" for code in CONTROL_CODES}
 _ESCAPE_KEEPING_LAYOUT = {code: text for code, text in _ESCAPE_ALL.items() if code not in (0x09, 0x0A)}
-#: JSON escapes C0 itself; DEL and C1 are escaped too, so no JSON line carries a raw control character.
-_JSON_ESCAPES = {code: f"\\u{code:04x}" for code in (0x7F, *range(0x80, 0xA0))}
 
 
 def max_body_option(function: Callable) -> Callable:
@@ -192,116 +187,6 @@ def shown_headers(frame: Frame, show_secrets: bool = False) -> list[tuple[str, s
     return [(name, shown_value(name, value, show_secrets)) for name, value in wire_order(frame)]
 
 
-def frame_head(frame: Frame, show_secrets: bool = False) -> dict[str, Any]:
-    """The JSON Lines object for `frame` without its body."""
-    headers = frame.headers
-    if show_secrets or SECRET_HEADERS.isdisjoint(headers):
-        shown = dict(headers)
-    else:
-        shown = {name: shown_value(name, value, show_secrets) for name, value in headers.items()}
-    data: dict[str, Any] = {"command": frame.command, "headers": shown}
-    if frame.repeated_headers:
-        data["repeated_headers"] = [[name, shown_value(name, value, show_secrets)] for name, value in frame.repeated_headers]
-    return data
-
-
-def _utf8_pieces(data: bytes) -> Iterator[str]:
-    """`data` decoded as UTF-8 a chunk at a time; UnicodeDecodeError if it is not UTF-8."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    view = memoryview(data)
-    for start in range(0, len(data), JSON_BODY_CHUNK):
-        yield decoder.decode(view[start : start + JSON_BODY_CHUNK], final=start + JSON_BODY_CHUNK >= len(data))
-
-
-def is_utf8(data: bytes) -> bool:
-    """Whether `data` is UTF-8 text, checked without holding a decoded copy."""
-    try:
-        for _ in _utf8_pieces(data):
-            pass
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def frame_json(frame: Frame, show_secrets: bool = False) -> dict[str, Any]:
-    """The JSON Lines object for `frame`, body included (`write_json_line` writes the same without building it)."""
-    data = frame_head(frame, show_secrets)
-    if is_utf8(frame.body):
-        data["body"] = frame.body.decode("utf-8")
-    else:
-        data["body_base64"] = base64.b64encode(frame.body).decode("ascii")
-    return data
-
-
-def _refuse(value: Any) -> Any:
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-def _one_line_encoder() -> Callable[[Any], str]:
-    """`json.dumps(value, ensure_ascii=False)`, built once instead of once per message.
-
-    `json.dumps` with any option makes a new encoder on every call, and even
-    a kept `JSONEncoder` makes a new C encoder in each `encode`. Keeping the
-    C encoder itself (what `encode` would build) saves a third of a line's
-    cost; where the running Python has no such encoder, or it does not give
-    exactly what `json.dumps` gives, the public encoder is used.
-    """
-    public = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
-    make = getattr(json.encoder, "c_make_encoder", None)
-    try:
-        encoder = make(None, _refuse, json.encoder.encode_basestring, None, ": ", ", ", False, False, True)  # type: ignore[misc]
-        sample = {"a": ["\x00\u2028\"\\", 1, None], "b": {}}
-        if "".join(encoder(sample, 0)) != json.dumps(sample, ensure_ascii=False):
-            return public
-    except TypeError:  # no C encoder, or one with another signature
-        return public
-    join = "".join
-    return lambda value: join(encoder(value, 0))
-
-
-_encode_json = _one_line_encoder()
-
-
-def _json_text(value: Any) -> str:
-    text = _encode_json(value)
-    if text.isascii() and "\x7f" not in text:
-        return text  # nothing to escape: translate costs more than the encoding itself
-    return text.translate(_JSON_ESCAPES)
-
-
-def small_json_line(frame: Frame, show_secrets: bool = False) -> bytes:
-    """The JSON line for a frame whose body is at most `JSON_BODY_CHUNK` bytes (nearly every message): one encoding."""
-    data = frame_head(frame, show_secrets)
-    body = frame.body
-    try:
-        data["body"] = body.decode("utf-8")
-    except UnicodeDecodeError:
-        data["body_base64"] = base64.b64encode(body).decode("ascii")
-    return (_json_text(data) + "\n").encode()
-
-
-def json_line_pieces(frame: Frame, show_secrets: bool = False) -> Iterator[bytes]:
-    """The JSON line for `frame` in pieces, the body encoded a chunk at a time (memory stays near the frame's size)."""
-    if len(frame.body) <= JSON_BODY_CHUNK:
-        yield small_json_line(frame, show_secrets)
-        return
-    head = _json_text(frame_head(frame, show_secrets))
-    if is_utf8(frame.body):
-        yield f'{head[:-1]}, "body": "'.encode()
-        for piece in _utf8_pieces(frame.body):
-            yield _json_text(piece)[1:-1].encode()
-    else:
-        yield f'{head[:-1]}, "body_base64": "'.encode()
-        view = memoryview(frame.body)
-        for start in range(0, len(view), JSON_BODY_CHUNK):
-            yield base64.b64encode(view[start : start + JSON_BODY_CHUNK])
-    yield b'"}\n'
-
-
-def json_line(frame: Frame, show_secrets: bool = False) -> str:
-    return b"".join(json_line_pieces(frame, show_secrets)).decode()
-
-
 def reindent_json(text: str) -> str | None:
     """`text` indented by two spaces, or None if it is not one JSON value.
 
@@ -309,6 +194,8 @@ def reindent_json(text: str) -> str | None:
     number keeps its exact spelling and every duplicate key stays, which a
     json.loads/json.dumps round trip would not promise.
     """
+    import json  # loaded for pretty output only, not at every start-up
+
     try:
         json.loads(text)
     except (ValueError, RecursionError):
@@ -463,6 +350,10 @@ class FrameWriter:
         self._held_size = 0
         if self.format == "pretty" and (terminal or color == "always"):
             self.console = make_console(self.stream, color)
+        if self.format == "json":
+            from . import jsonlines  # loaded for JSON Lines output only
+
+            self._json_lines = jsonlines
 
     def write(self, frame: Frame, flush: bool = True) -> None:
         """Write one frame; with flush=False it may wait in this writer's buffer until `flush()`.
@@ -481,10 +372,11 @@ class FrameWriter:
             self._hold(frame.body)
             self._hold(self.delimiter)
         elif self.format == "json":
-            if len(frame.body) <= JSON_BODY_CHUNK:
-                self._hold(small_json_line(frame, self.show_secrets))
+            json_lines = self._json_lines
+            if len(frame.body) <= json_lines.JSON_BODY_CHUNK:
+                self._hold(json_lines.small_json_line(frame, self.show_secrets))
             else:
-                for piece in json_line_pieces(frame, self.show_secrets):
+                for piece in json_lines.json_line_pieces(frame, self.show_secrets):
                     self._hold(piece)
         elif self.format == "pretty":
             self._hold(plain_text(frame, self.show_secrets, self.max_body).encode("utf-8"))

@@ -22,6 +22,7 @@ from stomper.failover import DEFAULT_BACKOFF, Backoff
 
 from .app import EXIT_CODES_HELP, get_settings
 from .errors import EXIT_INTERRUPTED, CliError, InputError
+from .jsonlines import json_line
 from .options import (
     ConnectionParams,
     Failure,
@@ -41,7 +42,6 @@ from .options import (
     warn,
 )
 from .pack import frames_from_json_lines
-from .render import json_line
 from .unpack import read_chunks
 
 #: With --lines, every BATCH-th message (and the last) asks for a receipt.

@@ -40,6 +40,25 @@ def test_pack_and_unpack_do_not_import_rich_the_connection_or_the_config_code(ar
     assert result.stderr.decode().splitlines()[-1] == "HEAVY="
 
 
+LOADED_BY = """
+import atexit, sys
+atexit.register(lambda: sys.__stderr__.write('LOADED=' + ','.join(sorted(set(sys.argv[1].split(',')) & set(sys.modules))) + '\\n'))
+from stomper_cli.app import main
+main(sys.argv[2:])
+"""
+
+
+@pytest.mark.parametrize("args", [["pack", "SEND", "--body", "x"], ["unpack"], ["subscribe", "--help"]])
+def test_start_up_loads_no_module_that_only_some_paths_need(args):
+    # logging: the classic Engine; shutil: Click's width lookup; difflib: typo suggestions (Click loads it for
+    # any short option, so none is given here); json: JSON Lines.
+    unwanted = "logging,stomper.engine,shutil,difflib,json,stomper_cli.jsonlines"
+    stdin = Frame("SEND", {"destination": "/q"}, b"x").encode()
+    result = subprocess.run([sys.executable, "-c", LOADED_BY, unwanted, *args], input=stdin, capture_output=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.decode().splitlines()[-1] == "LOADED="
+
+
 def test_help_lists_commands_and_exit_codes():
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from test_app import run_in_terminal
 
 from stomper import Frame, FrameParser
-from stomper_cli.render import HELD_BYTES, TERMINAL_MAX_BODY, FrameWriter, frame_json, reindent_json
+from stomper_cli.jsonlines import frame_json
+from stomper_cli.render import HELD_BYTES, TERMINAL_MAX_BODY, FrameWriter, reindent_json
 
 ANSI_STYLE = re.compile(rb"\x1b\[[0-9;]*m")
 

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from stomper import Frame
 from stomper.frame import COMMANDS
 from stomper.url import MASK
+from stomper_cli.jsonlines import frame_json
 from stomper_cli.pack import frame_from_json
-from stomper_cli.render import FrameWriter, frame_json, hex_dump, plain_text
+from stomper_cli.render import FrameWriter, hex_dump, plain_text
 from stomper_cli.send import PipelinedSender, stdin_lines, with_last
 from stomper_cli.subscribe import wire_ack_mode
 
