@@ -13,6 +13,8 @@ round so that machine load hits all alike:
   acknowledgements of what was written and flushed);
 - the raw-socket floor: one socket, SUBSCRIBE in auto mode, counting NUL
   bytes (nothing parsed: what the broker allows on this machine);
+- the same raw socket in client mode with the prefetch and cumulative ACKs
+  of `subscribe -n` (what the broker allows an at-least-once consumer);
 - stomp.py 9.0's library consumer in auto mode (messages may be lost if it
   dies), in-process, from SUBSCRIBE to the last message.
 
@@ -26,16 +28,19 @@ from __future__ import annotations
 
 import argparse
 import random
+import select
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from bench_connection import BROKERS, queue_name, raw_consume, stomper_publish, stomppy_consume
+from bench_connection import BROKERS, _raw_connect, queue_name, raw_consume, stomper_publish, stomppy_consume
 from bench_startup import byte_compile
 
 TARGET = 0.8
+#: How long the raw at-least-once reader waits for more before acknowledging what it read.
+IDLE = 0.002
 TIMEOUT = 300.0
 
 
@@ -57,8 +62,45 @@ def cli_consumer(*options: str):
     return consume
 
 
+def raw_consume_acked(url: str, queue: str, count: int, every: int = 500, prefetch: int = 2000) -> float:
+    """The floor of an at-least-once consumer: client acks as `subscribe -n` sends them, and nothing else parsed.
+
+    One socket, SUBSCRIBE in client mode with a prefetch of `prefetch`, and
+    one cumulative ACK of the last whole message read once `every` more have
+    arrived or nothing more came for IDLE seconds: the acknowledgements of a
+    consumer that takes a little time over each read, as `subscribe` does
+    (with no time taken it would acknowledge nearly every read, and ACKs
+    would be what the broker spends its time on). Its id is found by a
+    search from the end of what was read.
+    """
+    sock = _raw_connect(url)
+    try:
+        start = time.perf_counter()
+        prefetch_headers = f"prefetch-count:{prefetch}\nactivemq.prefetchSize:{prefetch}\n"
+        sock.sendall(f"SUBSCRIBE\nid:0\ndestination:{queue}\nack:client\n{prefetch_headers}\n\0".encode())
+        seen = acked = 0
+        rest = b""  # what follows the last NUL read: the start of the next message
+        while seen < count:
+            chunk = sock.recv(262144)
+            if not chunk:
+                raise RuntimeError("raw: connection closed")
+            seen += chunk.count(0)
+            data = rest + chunk
+            last = data.rfind(b"\0")
+            if seen > acked and (seen - acked >= every or seen >= count or not select.select([sock], [], [], IDLE)[0]):
+                at = data.rfind(b"\nack:", 0, last)
+                sock.sendall(b"ACK\nid:" + data[at + 5 : data.index(b"\n", at + 1)] + b"\n\n\0")
+                acked = seen
+            rest = data[last + 1 :]
+        return time.perf_counter() - start
+    finally:
+        sock.sendall(b"DISCONNECT\n\n\0")
+        sock.close()
+
+
 CONSUMERS = {
     "raw floor": raw_consume,
+    "raw, client acks": raw_consume_acked,
     "stomp.py 9.0 (auto)": stomppy_consume,
     "subscribe --body-only": cli_consumer("--body-only"),
     "subscribe --json": cli_consumer("--json"),
