@@ -221,13 +221,14 @@ class FrameParser:
         snapshot: _Snapshot | None = None
         while pos < end:
             head = self._head
-            if head is None and self._scan <= pos:
+            if head is None and (self._scan <= pos or self._head_ends_here(buf, pos)):
                 if snapshot is None:
                     with memoryview(buf) as view:
                         snapshot = _Snapshot(bytes(view[pos:]), pos)
                 pos = self._parse_ordinary_frames(frames, snapshot, pos)
                 if pos >= end:
                     break
+                head = self._head
             if head is None:
                 byte = buf[pos]
                 if byte == 10:
@@ -257,6 +258,15 @@ class FrameParser:
             self._scan = max(self._scan - pos, 0)
             self._line_start = max(self._line_start - pos, 0)
             self._counted = max(self._counted - pos, 0)
+
+    def _head_ends_here(self, buf: bytearray, pos: int) -> bool:
+        """Whether the header block that began arriving earlier at `pos` is now complete, with LF line endings.
+
+        Then the fast path can take the frame, rather than the careful path
+        parsing its header lines again. The search resumes where the careful
+        path left off, so no byte is searched twice.
+        """
+        return buf.find(b"\n\n", max(pos, self._scan)) >= 0
 
     def _parse_ordinary_frames(self, frames: list[Frame], snapshot: _Snapshot, pos: int) -> int:
         """Parse heart-beats and whole, ordinary frames from buffer index `pos` in as few steps as possible.
@@ -337,6 +347,9 @@ class FrameParser:
                     if len(sizes) < _SIZES_KEPT:
                         sizes[length] = size
                 nul = body_start + size
+                if end <= nul < pos + max_size:  # the body is still arriving: keep the parsed head for the next feed
+                    self._head = _Head(command, headers, [], body_start - pos, size)
+                    break
                 if nul >= end or data[nul] != 0 or nul >= pos + max_size:
                     break
             frame = new_frame(Frame)
@@ -346,6 +359,8 @@ class FrameParser:
             pos = nul + 1
         self.heartbeats += heartbeats
         snapshot.blank_line, snapshot.carriage_return = blank_line, carriage_return
+        if pos + offset > self._scan or self._head is not None:
+            self._head_lines = 0  # a header block the careful path had begun counting was taken here whole
         self._scan = pos + offset
         return pos + offset
 

@@ -180,7 +180,7 @@ def terminal_columns() -> int:
     """The terminal's width, as `shutil.get_terminal_size` gives it (COLUMNS, then stdout's terminal, else 80).
 
     Click asks shutil when no width is set, and importing shutil (with bz2
-    and lzma) is a tenth of the start-up of `--help`.
+    and lzma) adds a few milliseconds to every `--help`.
     """
     try:
         columns = int(os.environ.get("COLUMNS", "0"))

@@ -173,3 +173,19 @@ def test_careful_items_cost_linear_work(tally: Tally, kind: str, chunk: int) -> 
     assert (small_frames, large_frames) == (4000 * frames_per_unit, 8000 * frames_per_unit)
     assert len(small) <= small_work <= 12 * len(small), "counted work is not a small multiple of the input"
     assert 1.8 <= large_work / small_work <= 2.2, f"doubling the input multiplied the work by {large_work / small_work:.2f}"
+
+
+ORDINARY = (
+    b"MESSAGE\nsubscription:0\ndestination:/queue/a\nmessage-id:m-1\nack:a-1\ncontent-length:100\n\n" + b"b" * 100 + b"\0"
+    + b"MESSAGE\nsubscription:0\ndestination:/queue/a\nmessage-id:m-2\n\n" + b"c" * 100 + b"\0\n"
+)
+
+
+@pytest.mark.parametrize("chunk", [1, 97, 250], ids=["bytes", "97-byte pieces", "250-byte pieces"])
+def test_ordinary_frames_cut_anywhere_cost_linear_work(tally: Tally, chunk: int) -> None:
+    """Frames that arrive across reads: a header block completed by a later read, a body still arriving."""
+    small_work, small_frames = work_to_parse(tally, ORDINARY * 1000, chunk)
+    large_work, large_frames = work_to_parse(tally, ORDINARY * 2000, chunk)
+    assert (small_frames, large_frames) == (2000, 4000)
+    assert len(ORDINARY * 1000) <= small_work <= 12 * len(ORDINARY * 1000)
+    assert 1.8 <= large_work / small_work <= 2.2, f"doubling the input multiplied the work by {large_work / small_work:.2f}"
