@@ -6,6 +6,8 @@ Decoding: a stream of 50,000 MESSAGE frames with RabbitMQ-like headers and
   * stomp.py 9.0's receive path (its transport's framing and parse_frame),
   * stomper 0.4.3's StompBuffer (run from its own virtual environment, since
     it shares our package name; created on first use under benchmarks/.venvs).
+The same stream fed in reads of 256 bytes, about what a reader that keeps
+up with RabbitMQ gets from each read (most frames then span two reads).
 Then a stream of 1 MiB content-length bodies (GB/s).
 Encoding: 50,000 SEND frames, stomper vs stomp.py's escaping + convert_frame.
 
@@ -32,6 +34,8 @@ from stomper import Frame, FrameParser  # noqa: E402
 
 MESSAGES = 50_000
 CHUNK = 64 * 1024
+#: What a reader that keeps up with a broker gets from each read: a frame or less (seen on RabbitMQ).
+SMALL_READ = 256
 BIG_BODY = 1024 * 1024
 BIG_FRAMES = 64
 SEED_VENV = HERE / ".venvs" / "stomper-0.4.3"
@@ -56,8 +60,8 @@ def big_stream() -> bytes:
     return frame * BIG_FRAMES
 
 
-def chunks(data: bytes) -> list[bytes]:
-    return [data[i : i + CHUNK] for i in range(0, len(data), CHUNK)]
+def chunks(data: bytes, size: int = CHUNK) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
 
 
 def best_times(rounds: int, runs: dict) -> dict:
@@ -170,6 +174,7 @@ def main() -> None:
     rounds = options.parse_args().rounds
 
     small = chunks(message_stream())
+    trickle = chunks(message_stream(), SMALL_READ)
     big = chunks(big_stream())
     seed_python()
     rows = best_times(
@@ -177,6 +182,8 @@ def main() -> None:
         {
             "decode stomper": lambda: stomper_decode(small, MESSAGES),
             "decode stomp.py 9.0": lambda: stomppy_decode(small, MESSAGES),
+            f"decode stomper, {SMALL_READ} B reads": lambda: stomper_decode(trickle, MESSAGES),
+            f"decode stomp.py, {SMALL_READ} B reads": lambda: stomppy_decode(trickle, MESSAGES),
             "1 MiB bodies stomper": lambda: stomper_decode(big, BIG_FRAMES),
             "1 MiB bodies stomp.py 9.0": lambda: stomppy_decode(big, BIG_FRAMES),
             "encode stomper": lambda: stomper_encode(MESSAGES),
@@ -188,11 +195,13 @@ def main() -> None:
     print(f"{'measure':28} {'seconds':>9} {'rate':>16}")
     for name, seconds in rows.items():
         rate = f"{BIG_FRAMES * BIG_BODY / seconds / 1000000000.0:8.2f} GB/s" if name.startswith("1 MiB") else f"{MESSAGES / seconds:10,.0f} frames/s"
-        print(f"{name:28} {seconds:9.4f} {rate:>16}")
+        print(f"{name:28} {seconds:9.4f} {rate:>16}  {seconds / (BIG_FRAMES if name.startswith('1 MiB') else MESSAGES) * 1e6:7.2f} us/frame")
     ratio = lambda a, b: rows[b] / rows[a]  # noqa: E731 - speed-up of a over b
     print()
     print(f"decode vs stomp.py 9.0      {ratio('decode stomper', 'decode stomp.py 9.0'):6.2f}x   (target >= 5)")
     print(f"decode vs stomper 0.4.3     {ratio('decode stomper', 'decode stomper 0.4.3'):6.2f}x   (target >= 1.5)")
+    small_reads = ratio(f"decode stomper, {SMALL_READ} B reads", f"decode stomp.py, {SMALL_READ} B reads")
+    print(f"{SMALL_READ} B reads vs stomp.py 9.0 {small_reads:6.2f}x")
     print(f"encode vs stomp.py 9.0      {ratio('encode stomper', 'encode stomp.py 9.0'):6.2f}x   (target >= 1.5)")
     print(f"1 MiB bodies vs stomp.py    {ratio('1 MiB bodies stomper', '1 MiB bodies stomp.py 9.0'):6.2f}x")
     print(f"1 MiB bodies                {BIG_FRAMES * BIG_BODY / rows['1 MiB bodies stomper'] / 1e9:6.2f} GB/s (target >= 1)")
