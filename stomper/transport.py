@@ -17,10 +17,10 @@ them. Every transport offers:
 more class with these methods and one more entry in `TRANSPORTS`; the
 session and the connection do not change.
 
-The WebSocket transports (stomper.websocket) need the third-party `wsproto`,
-so they are listed in `ON_DEMAND` by module and class name and imported the
-first time a ws:// or wss:// endpoint is opened: a program that only speaks
-TCP never loads wsproto. `describe(error, endpoint, timeout)` words why
+The TLS transport (stomper.tls) needs `ssl`, and the WebSocket transports
+(stomper.websocket) the third-party `wsproto`, so they are listed in
+`ON_DEMAND` by module and class name and imported the first time such an
+endpoint is opened: a program that only speaks plain TCP loads neither. `describe(error, endpoint, timeout)` words why
 opening failed, in one line.
 """
 
@@ -31,8 +31,6 @@ import errno
 import importlib
 import select
 import socket
-import ssl
-import time
 from typing import BinaryIO, ClassVar, Protocol
 
 from .url import Endpoint
@@ -46,28 +44,16 @@ MAX_POLL_MS = 24 * 3600 * 1000
 
 
 class TlsSettings:
-    """How to verify the broker and present a client certificate over TLS; builds its context once."""
+    """How to verify the broker and present a client certificate over TLS.
+
+    Plain data, so that a connection can carry it without loading `ssl`:
+    `stomper.tls` builds the context from it, once, when a TLS endpoint is
+    first opened.
+    """
 
     def __init__(self, ca_file: str | None = None, cert_file: str | None = None, key_file: str | None = None, verify: bool = True) -> None:
         self.ca_file, self.cert_file, self.key_file, self.verify = ca_file, cert_file, key_file, verify
-        self._context: ssl.SSLContext | None = None
-
-    def context(self) -> ssl.SSLContext:
-        """A client context: verification on (system CAs or `ca_file`) unless `verify` is False."""
-        if self._context is None:
-            self._context = self._new_context()
-        return self._context
-
-    def _new_context(self) -> ssl.SSLContext:
-        if self.verify:
-            context = ssl.create_default_context(cafile=self.ca_file)
-        else:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        if self.cert_file:
-            context.load_cert_chain(self.cert_file, self.key_file)
-        return context
+        self.context: object | None = None  # the ssl.SSLContext, once stomper.tls has built it
 
 
 class Transport(Protocol):
@@ -90,11 +76,11 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
-def _poll_ms(timeout: float | None) -> float | None:
+def poll_ms(timeout: float | None) -> float | None:
     return None if timeout is None else min(max(timeout * 1000, 0), MAX_POLL_MS)
 
 
-def _connect_socket(endpoint: Endpoint, timeout: float) -> socket.socket:
+def connect_socket(endpoint: Endpoint, timeout: float) -> socket.socket:
     sock = socket.create_connection((endpoint.host, endpoint.port), timeout=timeout)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
@@ -133,14 +119,14 @@ class TcpTransport:
 
     @classmethod
     def open(cls, endpoint: Endpoint, timeout: float, tls: TlsSettings) -> TcpTransport:
-        return cls(_connect_socket(endpoint, timeout))
+        return cls(connect_socket(endpoint, timeout))
 
     def read(self, timeout: float | None) -> bytes | None:
         # Try the socket first only when the last read found data waiting: a
         # reader that keeps up with the broker would otherwise pay a failed
         # recv (and its exception) before every poll.
         try:
-            if not self._data_waiting and not self._poll.poll(_poll_ms(timeout)):
+            if not self._data_waiting and not self._poll.poll(poll_ms(timeout)):
                 return None
             data = self.sock.recv(RECV_SIZE, socket.MSG_DONTWAIT)
         except BlockingIOError:
@@ -176,45 +162,11 @@ class TcpTransport:
         self.sock.close()
 
 
-class TlsTransport(TcpTransport):
-    """TCP with TLS: reads must first drain what the TLS layer already decrypted; no zero-copy sendfile."""
-
-    name: ClassVar[str] = "tls"
-    sock: ssl.SSLSocket
-
-    @classmethod
-    def open(cls, endpoint: Endpoint, timeout: float, tls: TlsSettings) -> TlsTransport:
-        deadline = time.monotonic() + timeout
-        sock = _connect_socket(endpoint, timeout)
-        try:
-            sock.settimeout(max(deadline - time.monotonic(), 0.001))  # the handshake gets what is left
-            return cls(tls.context().wrap_socket(sock, server_hostname=endpoint.host))
-        except BaseException:
-            sock.close()
-            raise
-
-    def read(self, timeout: float | None) -> bytes | None:
-        sock = self.sock
-        if sock.pending():
-            return sock.recv(RECV_SIZE)
-        if not self._poll.poll(_poll_ms(timeout)):
-            return None
-        try:
-            return sock.recv(RECV_SIZE)
-        except ssl.SSLWantReadError:
-            return None
-
-    def sendfile(self, stream: BinaryIO, size: int) -> None:
-        copy_file(self.sock.sendall, stream, size)
-
-    def pending(self) -> bool:
-        return bool(self.sock.pending()) or super().pending()
-
-
 #: Transport classes by name; `transport_name` says which one an endpoint uses.
-TRANSPORTS: dict[str, type] = {TcpTransport.name: TcpTransport, TlsTransport.name: TlsTransport}
-#: Transports imported when first used (module, class), because they need a third-party package.
+TRANSPORTS: dict[str, type] = {TcpTransport.name: TcpTransport}
+#: Transports imported when first used (module, class): TLS needs `ssl`, WebSocket the third-party wsproto.
 ON_DEMAND: dict[str, tuple[str, str]] = {
+    "tls": ("stomper.tls", "TlsTransport"),
     "ws": ("stomper.websocket", "WebSocketTransport"),
     "wss": ("stomper.websocket", "SecureWebSocketTransport"),
 }
@@ -243,10 +195,10 @@ def open_transport(endpoint: Endpoint, timeout: float, tls: TlsSettings) -> Tran
 
 def describe(error: BaseException, endpoint: Endpoint, timeout: float) -> str:
     """One clear line for why connecting failed."""
-    if isinstance(error, ssl.SSLCertVerificationError):
-        return f"TLS certificate verification failed: {error.verify_message or error.reason}"
-    if isinstance(error, ssl.SSLError):
-        return f"TLS handshake failed: {getattr(error, 'reason', None) or error}"  # only OpenSSL's own errors have a reason
+    if endpoint.tls:  # opening it loaded stomper.tls, which words TLS's own failures
+        worded = importlib.import_module("stomper.tls").describe(error)
+        if worded is not None:
+            return worded
     if isinstance(error, socket.gaierror):
         return f"cannot resolve host {endpoint.host!r}: {error.strerror}"
     if isinstance(error, TimeoutError | socket.timeout):

@@ -35,7 +35,8 @@ from wsproto.events import (
 )
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
-from .transport import RECV_SIZE, TcpTransport, TlsSettings, TlsTransport, copy_file
+from .tls import TlsTransport
+from .transport import RECV_SIZE, TcpTransport, TlsSettings, copy_file
 from .url import Endpoint
 
 #: Offered in this order; the broker picks one (RabbitMQ, Spring and Artemis know them all).

@@ -20,8 +20,6 @@ from __future__ import annotations
 import os
 import shlex
 import stat
-import subprocess
-import tomllib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -67,6 +65,8 @@ def load_profiles(path: Path, required: bool = False) -> dict[str, dict[str, Any
         return {}
     except OSError as error:
         raise ProfileError(f"cannot read config file {path}: {error.strerror}") from None
+    import tomllib  # only when there is a config file: most runs have none
+
     try:
         document = tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
@@ -190,6 +190,8 @@ def _drop_client_id(profile: dict[str, Any]) -> None:
 
 def _run_passcode_command(command: str, name: str) -> str:
     """Run a secret store's command and take its first line; its output is never shown."""
+    import subprocess  # only for a profile that names a passcode command
+
     try:
         done = subprocess.run(shlex.split(command), capture_output=True, check=False, timeout=30)
     except (OSError, ValueError, subprocess.TimeoutExpired) as error:

@@ -19,12 +19,12 @@ def test_import_stomper_loads_no_connection_transport_or_cli_code():
     assert [name for name in loaded if name.startswith(NOT_IN_THE_CORE)] == []
 
 
-def test_import_stomper_connection_loads_no_websocket_code():
-    """wsproto is loaded when a ws:// or wss:// endpoint is opened, not for a program that only speaks TCP."""
+def test_import_stomper_connection_loads_no_websocket_or_tls_code():
+    """wsproto is loaded when a ws:// or wss:// endpoint is opened, ssl when a TLS one is: not for a program that only speaks TCP."""
     script = "import sys, stomper.connection; print('\\n'.join(sorted(sys.modules)))"
     loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
     assert "stomper.transport" in loaded
-    assert [name for name in loaded if name.startswith(("wsproto", "h11", "stomper.websocket"))] == []
+    assert [name for name in loaded if name.startswith(("wsproto", "h11", "stomper.websocket", "stomper.tls", "ssl", "_ssl"))] == []
 
 
 def test_opening_a_websocket_endpoint_loads_the_websocket_transport():
