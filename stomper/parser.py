@@ -264,7 +264,7 @@ class FrameParser:
 
         Then the fast path can take the frame, rather than the careful path
         parsing its header lines again. The search resumes where the careful
-        path left off, so no byte is searched twice.
+        path left off, so the bytes of earlier feeds are not searched again.
         """
         return buf.find(b"\n\n", max(pos, self._scan)) >= 0
 
@@ -361,7 +361,8 @@ class FrameParser:
         snapshot.blank_line, snapshot.carriage_return = blank_line, carriage_return
         if pos + offset > self._scan or self._head is not None:
             self._head_lines = 0  # a header block the careful path had begun counting was taken here whole
-        self._scan = pos + offset
+        # Never back: a frame the fast path hands over keeps the careful path's place in its header block.
+        self._scan = max(self._scan, pos + offset)
         return pos + offset
 
     def _find_head_end(self, buf: bytearray, pos: int, end: int) -> tuple[int, int]:

@@ -20,8 +20,8 @@ session and the connection do not change.
 The TLS transport (stomper.tls) needs `ssl`, and the WebSocket transports
 (stomper.websocket) the third-party `wsproto`, so they are listed in
 `ON_DEMAND` by module and class name and imported the first time such an
-endpoint is opened: a program that only speaks plain TCP loads neither. `describe(error, endpoint, timeout)` words why
-opening failed, in one line.
+endpoint is opened: a program that only speaks plain TCP loads neither.
+`describe(error, endpoint, timeout)` words why opening failed, in one line.
 """
 
 from __future__ import annotations

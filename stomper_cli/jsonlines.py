@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import codecs
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from stomper import Frame
@@ -113,11 +113,18 @@ def small_json_line(frame: Frame, show_secrets: bool = False) -> bytes:
     return (_json_text(data) + "\n").encode()
 
 
-def json_line_pieces(frame: Frame, show_secrets: bool = False) -> Iterator[bytes]:
-    """The JSON line for `frame` in pieces, the body encoded a chunk at a time (memory stays near the frame's size)."""
+def json_line_pieces(frame: Frame, show_secrets: bool = False) -> Iterable[bytes]:
+    """The JSON line for `frame` in pieces, the body encoded a chunk at a time (memory stays near the frame's size).
+
+    Nearly every message is small enough to be one piece, given without a
+    generator: this is on `subscribe --json`'s path for every message.
+    """
     if len(frame.body) <= JSON_BODY_CHUNK:
-        yield small_json_line(frame, show_secrets)
-        return
+        return (small_json_line(frame, show_secrets),)
+    return _large_json_line_pieces(frame, show_secrets)
+
+
+def _large_json_line_pieces(frame: Frame, show_secrets: bool) -> Iterator[bytes]:
     head = _json_text(frame_head(frame, show_secrets))
     if is_utf8(frame.body):
         yield f'{head[:-1]}, "body": "'.encode()

@@ -372,12 +372,8 @@ class FrameWriter:
             self._hold(frame.body)
             self._hold(self.delimiter)
         elif self.format == "json":
-            json_lines = self._json_lines
-            if len(frame.body) <= json_lines.JSON_BODY_CHUNK:
-                self._hold(json_lines.small_json_line(frame, self.show_secrets))
-            else:
-                for piece in json_lines.json_line_pieces(frame, self.show_secrets):
-                    self._hold(piece)
+            for piece in self._json_lines.json_line_pieces(frame, self.show_secrets):
+                self._hold(piece)
         elif self.format == "pretty":
             self._hold(plain_text(frame, self.show_secrets, self.max_body).encode("utf-8"))
         elif self.template is not None:

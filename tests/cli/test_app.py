@@ -183,8 +183,13 @@ def test_the_group_settings_live_on_the_click_context_and_decide_how_errors_are_
 
 @pytest.mark.parametrize(("columns", "expected"), [("60", 60), ("", 80), ("wide", 80), ("-5", 80)])
 def test_help_is_wrapped_to_columns_as_shutil_reads_them(monkeypatch, columns, expected):
+    def no_terminal(fd: int) -> os.terminal_size:
+        raise OSError("not a terminal")
+
+    # As in a pipe, however pytest itself was started: 80 unless COLUMNS says otherwise.
+    monkeypatch.setattr(os, "get_terminal_size", no_terminal)
     monkeypatch.setenv("COLUMNS", columns)
-    assert terminal_columns() == expected  # pytest's stdout is no terminal: 80 unless COLUMNS says otherwise
+    assert terminal_columns() == expected
     result = CliRunner().invoke(cli, ["subscribe", "--help"])
     wrapped = [line for line in result.output.splitlines() if not line.startswith("    stomper ")]  # examples are kept whole
     assert max(len(line) for line in wrapped) <= expected
