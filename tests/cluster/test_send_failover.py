@@ -194,7 +194,12 @@ def test_a_transaction_open_when_its_node_dies_is_run_again_and_committed_whole(
     killed.append(node)
     sender.stdin.write(lines(range(2_000, 3_000)))
     sender.stdin.close()
-    assert sender.wait(timeout=WAIT * 2) == 0, said.text()[-3000:]
+    try:
+        status = sender.wait(timeout=WAIT * 2)
+    except subprocess.TimeoutExpired:
+        sender.kill()
+        pytest.fail(f"send did not end within {WAIT * 2:g} s; it said:\n{said.text()[-3000:]}")
+    assert status == 0, said.text()[-3000:]
     text = said.text()
     assert "reconnected to" in text, text[-3000:]
     assert resent_in(text) >= 1_999, text[-3000:]  # the whole transaction was sent again
