@@ -197,8 +197,11 @@ class Session:
 
     `version` pins a version (None negotiates 1.0 to 1.2); `heart_beat` is
     what the client offers, in ms; `connect_headers` are added to CONNECT.
-    `on_frame(frame, "in")` is called for each frame received, in order,
-    before the session files it.
+    `on_frame(frame, "in")` is called for each frame received, in order.
+    It hears of a MESSAGE or RECEIPT once the session has filed it, so a
+    thread the observer wakes finds the message awaiting its ack; it hears
+    of an ERROR before the error is queued to be raised, so the observer
+    knows the frame before any waiting call raises it.
     """
 
     def __init__(
@@ -316,8 +319,6 @@ class Session:
         on_frame, messages, outstanding = self.on_frame, self.messages, self.outstanding
         ack_id = spec(self.version).ack_id
         for frame in frames:
-            if on_frame is not None:
-                on_frame(frame, "in")
             command = frame.command
             if command == "MESSAGE":
                 messages.append(frame)
@@ -331,7 +332,12 @@ class Session:
                 self.pending_receipts.discard(receipt_id)
                 self.receipts.add(receipt_id)
             elif command == "ERROR":
+                if on_frame is not None:
+                    on_frame(frame, "in")
                 self.errors.append(frame)
+                continue
+            if on_frame is not None:
+                on_frame(frame, "in")
 
     def _handshake(self, frames: list[Frame]) -> list[Frame]:
         """Settle the session from the first frame; return the frames after CONNECTED."""

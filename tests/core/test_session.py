@@ -149,6 +149,23 @@ def test_on_frame_sees_every_received_frame_in_order():
     assert seen == [("CONNECTED", "in"), ("MESSAGE", "in"), ("RECEIPT", "in")]
 
 
+def test_on_frame_hears_of_a_message_or_receipt_once_filed_and_of_an_error_before_it_is_queued():
+    # The REPL's `wait` returns from inside on_frame and its next command acks at once: the message must be
+    # awaiting its ack by then. An ERROR is the other way round, so the observer reports it before a waiter raises it.
+    state = []
+
+    def observe(frame, direction):
+        if frame.command != "CONNECTED":
+            state.append((frame.command, len(session.unacknowledged("sub-a")), session.take_receipt("r"), len(session.errors)))
+
+    session = connected(on_frame=observe)
+    session.subscribe("/queue/q", "client-individual", "sub-a", None, None)
+    session.expect_receipt("r")
+    session.receive_data(message(1) + b"RECEIPT\nreceipt-id:r\n\n\0ERROR\nmessage:m\n\n\0", 1.0)
+    assert state == [("MESSAGE", 1, False, 0), ("RECEIPT", 1, True, 0), ("ERROR", 1, False, 0)]
+    assert len(session.errors) == 1
+
+
 # ----------------------------------------------------------------------
 # Heart-beats
 

@@ -141,7 +141,7 @@ ack 5
     run = run_repl(broker.url, script, tmp_path=tmp_path)
     assert run.code == 1, run.err
     acked = re.findall(r"^acked #5 .*$", run.out, re.MULTILINE)
-    assert len(acked) == 2 and acked[0].endswith(" in transaction tx-abort") and not acked[1].endswith("tx-abort")
+    assert len(acked) == 2 and acked[0].endswith(" in transaction tx-abort") and not acked[1].endswith("tx-abort"), run.out + run.err
     errors = run.err.splitlines()
     assert len(errors) == 2, run.err
     assert errors[0].endswith(":6: #5 was already acked by #7: not sent again")  # inside the transaction
