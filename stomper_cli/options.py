@@ -198,7 +198,8 @@ _CONNECTION_OPTIONS = [
     ),
     click.option("--cert-file", type=click.Path(exists=True, dir_okay=False), help="Client certificate (TLS)."),
     click.option("--key-file", type=click.Path(exists=True, dir_okay=False), help="Client certificate's key (TLS)."),
-    click.option("--insecure", is_flag=True, help="Do not verify the broker's certificate (TLS)."),
+    click.option("--insecure/--verify", default=False,
+                 help="Do not verify the broker's certificate (TLS); --verify does, over a profile's insecure = true."),
     click.option(
         "--connect-header", "connect_headers", multiple=True, metavar="NAME:VALUE", callback=_headers_callback,
         help="Add a header to CONNECT (repeatable); not one the connection sets (accept-version, host, login, passcode, heart-beat).",

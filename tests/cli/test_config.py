@@ -130,6 +130,14 @@ def test_precedence_option_then_environment_then_profile_then_default(tmp_path):
     assert (from_option["urls"], from_option["heart_beat"]) == (["stomp://from-option:1"], [1, 1])
 
 
+def test_verify_on_the_command_line_overrides_a_profiles_insecure_and_insecure_a_profiles_verification(tmp_path):
+    config = str(write_config(tmp_path, '[profiles.lax]\ninsecure = true\n[profiles.strict]\ninsecure = false\n'))
+    assert probed("--profile", "lax", "--config", config)["verify"] is False
+    assert probed("--profile", "lax", "--config", config, "--verify")["verify"] is True
+    assert probed("--profile", "strict", "--config", config, "--insecure")["verify"] is False
+    assert probed("--verify")["verify"] is True and probed()["verify"] is True
+
+
 def test_the_default_profile_applies_when_none_is_named_and_stomper_profile_names_one(tmp_path):
     config = str(write_config(tmp_path, PROFILES))
     assert probed("--config", config)["urls"] == ["stomp://from-default:1"]
