@@ -239,8 +239,8 @@ class Connection:
             why = describe(error, endpoint, timeout) if isinstance(error, OSError) else str(error)
             raise ConnectFailed(f"could not connect to {endpoint}: {why}") from None
         with self._cond:
+            self._generation += 1  # first: a writer that sees the new transport sees the new generation too
             self._transport, self._endpoint = transport, endpoint
-            self._generation += 1
             self._lost = None
             self._silent = None
             self._closed_by_broker = False
@@ -382,11 +382,16 @@ class Connection:
                 self._write_now((data,), None, retry)
         self._write_now(chunks, stream, retry)
 
-    def _write_now(self, chunks: tuple[bytes, ...], stream: tuple[BinaryIO, int] | None, retry: bool) -> None:
+    def _write_now(self, chunks: tuple[bytes, ...], stream: tuple[BinaryIO, int] | None, retry: bool,
+                   only_on: int | None = None) -> None:
+        """Write to the current transport; with `only_on`, refuse if a reconnect replaced connection `only_on`."""
         self._check_open()
         generation = self._generation
         try:
             with self._wlock:
+                if only_on is not None and self._generation != only_on:
+                    raise ConnectionLost("the connection was lost before the acknowledgement was written: "
+                                         "not acknowledged, the broker delivers the message again")
                 transport = self._transport
                 if stream is None:
                     transport.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
@@ -531,16 +536,32 @@ class Connection:
         self._acknowledge(commands.nack, message, transaction, receipt, timeout)
 
     def _acknowledge(self, build, message, transaction, receipt, timeout) -> None:
-        # Never sent again on a new connection (retry=False): there the message's ack id means nothing, or another message.
+        # Only ever written on the connection that delivered the message: on another its ack id means nothing, or
+        # another message. A connection that fails over checks, and writes only if no reconnect came in between.
+        generation = self._generation
+        if self.reconnect:
+            if not self.protocol.delivered_here(message):
+                raise ConnectionLost(f"message {message.headers.get('message-id', '?')!r} came on a connection since lost: "
+                                     "not acknowledged, the broker delivers it again")
+            self.flush()
         if transaction is None and not receipt and self._on_frame is None:
             # The hot path of a consumer that acknowledges each message: the session writes the bytes, no Frame.
             data = self.protocol.acknowledgement_data("ACK" if build is commands.ack else "NACK", message)
             if data is not None:
-                self._write(data, retry=False)
+                self._write_acknowledgement(data, generation)
                 return
         receipt_id = self._receipt_id(receipt)
-        self._send_frame(self.protocol.acknowledge(build, message, transaction, receipt_id), retry=False)
+        frame = self.protocol.acknowledge(build, message, transaction, receipt_id)
+        self._emit(frame, "out")
+        self._write_acknowledgement(self.protocol.encode(frame), generation)
         self._await(receipt_id, timeout)
+
+    def _write_acknowledgement(self, data: bytes, generation: int) -> None:
+        """Write an ACK or NACK, never again on a new connection; with failover, only on connection `generation`."""
+        if self.reconnect:
+            self._write_now((data,), None, False, only_on=generation)
+        else:
+            self._write(data, retry=False)
 
     def begin(self, transaction: str | None = None, receipt: bool = False, timeout: float | None = None) -> str:
         """BEGIN a transaction; returns its id (generated when not given)."""

@@ -498,6 +498,22 @@ class Session:
                 else:
                     pending.pop(key, None)
 
+    def delivered_here(self, message: Frame) -> bool:
+        """False for a message of a subscription that acknowledges when this connection has no record of it.
+
+        Such a message came on a connection since lost: the broker delivers
+        it again, and its ack id means nothing here, or names another
+        message. A message of a subscription without acknowledgements, or
+        of one the session does not know, is given the benefit of the doubt.
+        """
+        headers = message.headers
+        sub_id = headers.get("subscription", "")
+        pending = self.outstanding.get(sub_id)
+        if pending is None:
+            return True
+        ack_id = spec(self.version).ack_id(headers) or ""
+        return ack_id in pending or ack_id in self.settled.get(sub_id, ())
+
     def settled_by(self, id: str, ack_id: str) -> Settlement | None:
         """How the message with this ack id on subscription `id` was settled (on this connection), or None."""
         return self.settled.get(id, {}).get(ack_id)
