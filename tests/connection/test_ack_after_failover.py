@@ -2,6 +2,9 @@
 
 A broken socket at the moment of a write is a fault no real broker can be
 made to produce on cue, so the first transport's write is made to fail.
+The reconnect tries the first peer again before the second (the URLs in
+order); it takes the TCP connection but never answers, so a short connect
+timeout keeps that try short.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ def frames_after_connect(peer: FakePeer) -> list:
 def subscribed(first_script: list, second_script: list):
     """A failover connection over two scripted peers, subscribed as `s` with ack client-individual; yields it and the second peer."""
     with FakePeer(first_script) as first, FakePeer(second_script) as second:
-        conn = Connection([first.url, second.url], heart_beat=(0, 0), reconnect=True, reconnect_timeout=20)
+        conn = Connection([first.url, second.url], heart_beat=(0, 0), reconnect=True, reconnect_timeout=20, connect_timeout=1)
         conn.connect()
         try:
             conn.subscribe("/queue/a", id="s", ack="client-individual")
@@ -55,7 +58,7 @@ def test_an_ack_that_failed_with_its_connection_is_not_sent_on_the_next(acknowle
 
 def test_a_send_that_failed_with_its_connection_is_sent_once_more_on_the_next():
     with FakePeer([("hold",)]) as first, FakePeer([("expect", 1), ("hold",)]) as second:
-        conn = Connection([first.url, second.url], heart_beat=(0, 0), reconnect=True, reconnect_timeout=20)
+        conn = Connection([first.url, second.url], heart_beat=(0, 0), reconnect=True, reconnect_timeout=20, connect_timeout=1)
         conn.connect()
         try:
             conn._transport.write = broken_write

@@ -268,7 +268,7 @@ def test_reconnect_resubscribes_on_the_next_url():
     subscribed = []
     with FakePeer([("expect", 1), ("close",)]) as first, FakePeer([("expect", 1), ("send", MESSAGE), ("hold",)]) as second:
         failovers = []
-        conn = Connection([first.url, second.url], heart_beat=(0, 0), reconnect=True, reconnect_timeout=20,
+        conn = Connection([first.url, second.url], heart_beat=(0, 0), reconnect=True, reconnect_timeout=20, connect_timeout=1,
                           on_reconnect=lambda lost: failovers.append((str(lost), conn.url, dict(conn.subscriptions))))
         conn.connect()
         subscribed.append(conn.subscribe("/queue/a", id="s"))
