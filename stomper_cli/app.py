@@ -1,9 +1,10 @@
 """The `stomper` Click group: global options, lazy subcommands, and the one place errors become exit codes.
 
-Subcommands live one per module and are imported only when run (or when
-help lists them), so `stomper pack` and `stomper unpack --json` never load
-Rich or the connection code. To add a subcommand, add its name to
-`SUBCOMMANDS` with "module:function".
+Subcommands live one per module and are imported only when run, so
+`stomper pack` and `stomper unpack --json` never load Rich or the
+connection code, and `stomper --help` lists them from `SUMMARIES`. To add a
+subcommand, add its name to `SUBCOMMANDS` with "module:function", and its
+help's first sentence to `SUMMARIES`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,20 @@ SUBCOMMANDS = {
     "reply": "stomper_cli.reply:reply",
     "profile": "stomper_cli.profile:profile",
     "bench": "stomper_cli.bench:bench",
+}
+
+#: The first sentence of each subcommand's help, for `stomper --help` to list without importing the subcommand
+#: (tests/cli/test_app.py keeps each equal to what the command itself would show).
+SUMMARIES = {
+    "pack": "Write a raw STOMP frame to stdout.",
+    "unpack": "Show every frame of a raw STOMP stream read from FILE (default stdin).",
+    "send": "Send a message to DESTINATION.",
+    "subscribe": "Subscribe to each DESTINATION and write the messages to stdout.",
+    "repl": "An interactive STOMP session: send, subscribe, ack, transactions, raw frames, history.",
+    "request": "Send BODY to DESTINATION as a request and write the answer(s).",
+    "reply": "Answer the requests on DESTINATION with the output of COMMAND.",
+    "profile": "Show the connection profiles of the config file.",
+    "bench": "Measure a broker: --pub publishers and --sub subscribers at once, in several processes.",
 }
 
 EXIT_CODES_HELP = """\b
@@ -115,6 +130,18 @@ class StomperGroup(click.Group):
         accept_global_options(command)
         self.commands[cmd_name] = command
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the subcommands as Click would, from SUMMARIES (a subcommand already imported speaks for itself)."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(map(len, names))
+        rows = [(name, self._summary(name, limit)) for name in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def _summary(self, name: str, limit: int) -> str:
+        command = self.commands.get(name) or click.Command(name, help=SUMMARIES[name])
+        return command.get_short_help_str(limit)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         """Parse the group's options; a subcommand's option put before the subcommand says where it goes."""

@@ -7,6 +7,7 @@ import pty
 import subprocess
 import sys
 
+import click
 import pytest
 from cli_helpers import STOMPER, assert_one_error_line, read_terminal, run
 from click.testing import CliRunner
@@ -14,7 +15,7 @@ from click.testing import CliRunner
 from stomper import Frame
 from stomper.url import MASK
 from stomper_cli import completions
-from stomper_cli.app import Settings, cli, terminal_columns
+from stomper_cli.app import SUBCOMMANDS, SUMMARIES, Settings, cli, terminal_columns
 
 LOADED_AT_EXIT = """
 import atexit, sys
@@ -46,6 +47,22 @@ atexit.register(lambda: sys.__stderr__.write('LOADED=' + ','.join(sorted(set(sys
 from stomper_cli.app import main
 main(sys.argv[2:])
 """
+
+
+def test_help_lists_the_subcommands_without_importing_them():
+    modules = ",".join(target.partition(":")[0] for target in SUBCOMMANDS.values())
+    result = subprocess.run([sys.executable, "-c", LOADED_BY, modules, "--help"], capture_output=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.decode().splitlines()[-1] == "LOADED="
+    assert all(f"  {name} " in result.stdout.decode() for name in SUBCOMMANDS)
+
+
+@pytest.mark.parametrize("name", sorted(SUBCOMMANDS))
+def test_each_summary_is_what_the_subcommand_itself_shows_at_every_width(name):
+    assert SUBCOMMANDS.keys() == SUMMARIES.keys()
+    command = cli.get_command(click.Context(cli), name)
+    for limit in range(3, 160):
+        assert click.Command(name, help=SUMMARIES[name]).get_short_help_str(limit) == command.get_short_help_str(limit), limit
 
 
 @pytest.mark.parametrize("args", [["pack", "SEND", "--body", "x"], ["unpack"], ["subscribe", "--help"]])
