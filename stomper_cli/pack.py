@@ -89,29 +89,61 @@ def frame_from_json(data: Any) -> Frame:
     return Frame(command, _headers_from_json(data), _body_from_json(data))
 
 
-def bounded_lines(stream: IO[bytes], limit: int) -> Iterator[tuple[int, bytes]]:
+#: A JSON line can be this many times the size of the frame it holds: a body or header byte written as \u00XX takes six.
+JSON_EXPANSION = 6
+#: What a JSON line adds around its frame's pieces besides that: the keys, quotes, brackets and commas of an object.
+JSON_SLACK = 1024
+#: A frame takes at most twice the bytes of its JSON line (a header's ':' is written '\c'), plus this: its content-length
+#: line and NUL. Only a line long enough to hold a frame over the limit is measured by encoding.
+FRAME_ADDS = 64
+
+
+def json_line_limit(frame_limit: int) -> int:
+    """The longest JSON line a frame within `frame_limit` bytes can take, as `unpack --json` writes it (or base64, 4/3)."""
+    return JSON_EXPANSION * frame_limit + JSON_SLACK
+
+
+def bounded_lines(stream: IO[bytes], limit: int, frame_limit: int) -> Iterator[tuple[int, bytes]]:
     """(line number, line) for each line of `stream`; InputError for a line longer than `limit` bytes, read no further."""
     number = 0
     while line := stream.readline(limit + 1):
         number += 1
         if len(line) > limit and not line.endswith(b"\n"):
-            raise InputError(f"line {number}: longer than the frame size limit of {limit} bytes")
+            raise InputError(f"line {number}: longer than {limit} bytes, more than any frame within the frame size limit "
+                             f"of {frame_limit} bytes takes as JSON")
         yield number, line
 
 
 def frames_from_json_lines(stream: IO[bytes], limit: int = DEFAULT_MAX_FRAME_SIZE) -> Iterator[tuple[int, Frame]]:
-    """(line number, Frame) for each non-blank JSON line; InputError names the bad line."""
+    """(line number, Frame) for each non-blank JSON line; InputError names the bad line, or a frame over `limit` bytes.
+
+    A line is read up to the longest a frame of `limit` bytes can take as
+    JSON, so that any frame `unpack --json` or `subscribe --json` wrote can
+    be packed or sent back, and memory stays bounded.
+    """
     import json  # JSON Lines input only: `pack COMMAND` starts without it
 
-    for number, line in bounded_lines(stream, limit):
+    for number, line in bounded_lines(stream, json_line_limit(limit), limit):
         if not line.strip():
             continue
         try:
-            yield number, frame_from_json(json.loads(line))
+            frame = frame_from_json(json.loads(line))
         except RecursionError:
             raise InputError(f"line {number}: JSON nested too deeply") from None
         except (ValueError, FrameError) as error:
             raise InputError(f"line {number}: {error}") from None
+        if 2 * len(line) + FRAME_ADDS > limit:
+            _check_frame_size(frame, limit, number)
+        yield number, frame
+
+
+def _check_frame_size(frame: Frame, limit: int, number: int) -> None:
+    try:
+        size = len(frame.encode())
+    except FrameError as error:
+        raise InputError(f"line {number}: {error}") from None
+    if size > limit:
+        raise InputError(f"line {number}: the frame takes {size} bytes, over the frame size limit of {limit} bytes")
 
 
 def write_frames(frames: Iterable[tuple[int, Frame]], version: str, out: IO[bytes]) -> None:

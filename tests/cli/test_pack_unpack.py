@@ -16,7 +16,7 @@ from stomper import COMMANDS, Frame, FrameError, FrameParser
 from stomper.parser import DEFAULT_MAX_FRAME_SIZE
 from stomper_cli.app import cli
 from stomper_cli.errors import InputError
-from stomper_cli.pack import JSON_KEYS, frames_from_json_lines, write_frames
+from stomper_cli.pack import JSON_KEYS, frames_from_json_lines, json_line_limit, write_frames
 
 
 def frames_of(data: bytes) -> list[Frame]:
@@ -160,24 +160,39 @@ class CountingReader(io.BytesIO):
         return line
 
 
-def test_pack_json_reads_at_most_the_limit_of_a_long_line():
+def test_pack_json_reads_at_most_the_longest_line_a_frame_within_the_limit_takes():
     good = b'{"command": "SEND", "body": "ok"}\n'
     stream = CountingReader(good + b'{"command": "SEND", "body": "' + b"a" * 1_000_000 + b'"}\n')
     out = io.BytesIO()
-    with pytest.raises(InputError, match="^line 2: longer than the frame size limit of 1000 bytes$"):
+    longest = json_line_limit(1000)
+    words = f"^line 2: longer than {longest} bytes, more than any frame within the frame size limit of 1000 bytes takes as JSON$"
+    with pytest.raises(InputError, match=words):
         write_frames(frames_from_json_lines(stream, limit=1000), "1.2", out)
-    assert stream.taken <= len(good) + 1001
+    assert stream.taken <= len(good) + longest + 1
     assert frames_of(out.getvalue())[0].body == b"ok"
-    exact = b'{"command": "SEND", "body": "' + b"a" * 969 + b'"}'
-    assert len(exact) == 1000
-    assert [frame.body for _, frame in frames_from_json_lines(io.BytesIO(exact + b"\n" + exact), limit=1000)] == [b"a" * 969] * 2
+    exact = b'{"command": "SEND", "body": "' + b"\\u0000" * ((longest - 31) // 6) + b'"}'
+    assert longest - 6 < len(exact) <= longest  # a line this long passes the reading, and then its frame is measured
+    with pytest.raises(InputError, match="^line 1: the frame takes 1[0-9]{3} bytes, over the frame size limit of 1000 bytes$"):
+        list(frames_from_json_lines(io.BytesIO(exact), limit=1000))
 
 
-def test_pack_json_refuses_a_line_over_64_mib_after_earlier_frames():
+@pytest.mark.parametrize("body", [bytes(range(256)) * 4, b"\0" * 1000, "é".encode() * 500], ids=["binary", "nuls", "text"])
+def test_a_frame_at_the_limit_goes_through_json_lines_and_back_whatever_its_body(body):
+    wire = Frame("SEND", [("destination", "/q"), ("x", ":" * 20)], body).encode()
+    limit = len(wire)
+    line = run("unpack", "--json", input=wire).stdout
+    assert len(line) > limit  # longer than the frame: refused as too long before the limit took JSON's expansion in
+    assert [again.encode() for _, again in frames_from_json_lines(io.BytesIO(line), limit=limit)] == [wire]
+    with pytest.raises(InputError, match=f"the frame takes {limit} bytes, over the frame size limit of {limit - 1} bytes"):
+        list(frames_from_json_lines(io.BytesIO(line), limit=limit - 1))
+
+
+def test_pack_json_refuses_a_frame_over_64_mib_after_earlier_frames():
     good = b'{"command": "SEND", "headers": {"destination": "/q"}, "body": "ok"}\n'
     huge = b'{"command": "SEND", "body": "' + b"a" * DEFAULT_MAX_FRAME_SIZE + b'"}\n'
     result = run("pack", "--json", input=good + huge)
-    assert assert_one_error_line(result, 1).endswith(f"line 2: longer than the frame size limit of {DEFAULT_MAX_FRAME_SIZE} bytes")
+    line = assert_one_error_line(result, 1)
+    assert line.endswith(f"line 2: the frame takes {DEFAULT_MAX_FRAME_SIZE + 31} bytes, over the frame size limit of {DEFAULT_MAX_FRAME_SIZE} bytes")
     assert frames_of(result.stdout)[0].body == b"ok"
 
 
