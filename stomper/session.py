@@ -51,6 +51,9 @@ SEND_FACTOR = 0.9
 HEART_BEAT = b"\n"
 #: How many settled messages a subscription remembers at least (the latest), to tell a repeated ACK from a new one.
 SETTLED_KEPT = 1000
+#: Brokers (by how CONNECTED's `server` header starts) whose NACK settles only the message it names, even in ack mode
+#: client, where STOMP has a NACK settle the older messages too, as an ACK does: ActiveMQ 5 ("ActiveMQ/5.17.2").
+SINGLE_NACK_SERVERS = ("ActiveMQ/",)
 #: CONNECT headers the session sets itself, which `connect_headers` may not override.
 RESERVED_CONNECT_HEADERS = ("accept-version", "host", "login", "passcode", "heart-beat")
 MASK = "***"
@@ -449,7 +452,7 @@ class Session:
                     if len(done) > 2 * SETTLED_KEPT:
                         self._remember(sub_id, (), settlement)
                     return
-                covered = self._covered(pending, held, ack_id, cumulative=self.subscriptions[sub_id].ack == "client")
+                covered = self._covered(pending, held, ack_id, cumulative=self.cumulative(sub_id, command))
                 for key in covered:
                     if transaction is None:
                         del pending[key]
@@ -457,6 +460,13 @@ class Session:
                         held[key] = transaction
                 self._remember(sub_id, covered, settlement)
                 return
+
+    def cumulative(self, sub_id: str, command: str) -> bool:
+        """Whether an ACK or NACK (`command`) on subscription `sub_id` also settles the older messages it has not settled."""
+        subscription = self.subscriptions.get(sub_id)
+        if subscription is None or subscription.ack != "client":
+            return False
+        return command == "ACK" or not self.server.startswith(SINGLE_NACK_SERVERS)
 
     @staticmethod
     def _covered(pending: dict[str, Frame], held: dict[str, str], ack_id: str, cumulative: bool) -> list[str]:

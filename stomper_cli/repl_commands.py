@@ -181,7 +181,7 @@ def _acknowledge(session: Session, what: str, message: str | None, every: bool) 
     if every and message is not None:
         raise click.UsageError(f"{what}: give a MESSAGE or --all, not both")
     if every:
-        chosen = session.newest_unacked_per_subscription()
+        chosen = session.unacked_to_settle_all(what.upper())
         if not chosen:
             session.out.info(f"nothing to {what}: no message awaits an acknowledgement")
             return
@@ -208,7 +208,8 @@ def _send_acknowledgement(session: Session, what: str, entry: Entry) -> None:
 
 
 _all_option = click.option("--all", "every", is_flag=True,
-                           help="Every message awaiting one: per client subscription one cumulative frame, per client-individual one each.")
+                           help="Every message awaiting one: per client subscription one cumulative frame (ActiveMQ 5 NACKs one "
+                                "message at a time: a NACK each), per client-individual one each.")
 
 
 @command("ack", short_help="Acknowledge a message (default: the oldest unacknowledged one).")

@@ -342,13 +342,14 @@ class Session:
         covered = [self.message_by_ack_id(sub_id, ack_id) for ack_id, how in list(settled.items()) if how is settlement]
         return sorted({other.number: other for other in covered if other is not None}.values(), key=lambda other: other.number)
 
-    def newest_unacked_per_subscription(self) -> list[Entry]:
-        """What `ack --all` sends: per subscription in `client` mode the newest message alone (its ACK covers the
-        ones before it); in `client-individual` mode every message."""
+    def unacked_to_settle_all(self, command: str) -> list[Entry]:
+        """What `ack --all` or `nack --all` (`command` ACK or NACK) sends: per subscription whose frame is cumulative
+        (ack mode `client`) the newest message alone, as it covers the ones before it; otherwise every message."""
         chosen: list[Entry] = []
-        for sub_id, subscription in list(self.subscriptions.items()):
+        session = self.conn.protocol
+        for sub_id in list(self.subscriptions):
             waiting = self._entries_of(self.conn.unacknowledged(sub_id))
-            chosen += waiting[-1:] if subscription.ack == "client" else waiting
+            chosen += waiting[-1:] if session.cumulative(sub_id, command) else waiting
         return sorted(chosen, key=lambda entry: entry.number)
 
     def failed(self, code: int) -> None:

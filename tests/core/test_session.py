@@ -265,6 +265,18 @@ def test_client_ack_is_cumulative():
     assert [frame.body for frame in session.unacknowledged("sub-a")] == [b"body 3"]
 
 
+@pytest.mark.parametrize(("server", "left"), [("RabbitMQ/3.10.8", [b"body 3"]), ("ActiveMQ/5.17.2", [b"body 1", b"body 3"])])
+def test_a_nack_in_client_mode_is_cumulative_except_where_the_broker_nacks_one(server, left):
+    session = connected(reply=CONNECTED.replace(b"server:test/1", f"server:{server}".encode()))
+    session.subscribe("/queue/q", "client", "sub-a", None, None)
+    session.receive_data(message(1) + message(2) + message(3), 1.0)
+    session.acknowledge(commands.nack, session.messages[1], None, None)
+    assert [frame.body for frame in session.unacknowledged("sub-a")] == left
+    assert session.cumulative("sub-a", "ACK") and session.cumulative("sub-a", "NACK") == (len(left) == 1)
+    session.acknowledge(commands.ack, session.messages[2], None, None)  # an ACK is cumulative on both
+    assert session.unacknowledged("sub-a") == []
+
+
 def test_an_ack_sent_as_a_prepared_frame_settles_too():
     session = connected(reply=b"CONNECTED\nversion:1.1\n\n\0")
     session.subscribe("/queue/q", "client-individual", "sub-a", None, None)

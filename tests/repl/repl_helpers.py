@@ -35,6 +35,11 @@ class Run:
     err: str
 
 
+def bodies(out: str) -> list[str]:
+    """The bodies of the MESSAGE frames printed as they arrived (plain rendering), in order."""
+    return re.findall(r"^<<< #\d+\nMESSAGE\n(?:[^\n]+\n)*\n(.*?)\n\n", out, re.MULTILINE | re.DOTALL)
+
+
 def run_repl(url: str, script: str, *options: str, via_stdin: bool = False, tmp_path=None, timeout: float = 120,
              before: tuple[str, ...] = ()) -> Run:
     """Run `stomper repl` on `script`, with --file (written to tmp_path) or on stdin; stdout and stderr are pipes.

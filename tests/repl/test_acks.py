@@ -4,10 +4,11 @@ script leaving nothing unacknowledged, on RabbitMQ and ActiveMQ."""
 from __future__ import annotations
 
 import re
+import uuid
 from pathlib import Path
 
 import pytest
-from repl_helpers import run_repl
+from repl_helpers import bodies, run_repl
 
 from stomper.connection import Connection
 
@@ -147,6 +148,22 @@ ack 5
     assert errors[0].endswith(":6: #5 was already acked by #7: not sent again")  # inside the transaction
     assert errors[1].endswith(":9: #5 was already acked by #9: not sent again")  # after the ack that followed the abort
     assert "ERROR" not in run.out
+    assert leftover(broker.url, queue) == []
+
+
+def test_nack_all_in_client_mode_refuses_every_message_though_activemq_nacks_one_at_a_time(broker, queue, tmp_path):
+    tag = uuid.uuid4().hex[:12]
+    sends = "".join(f"send {queue} {body} -H persistent:true -H stompertag:{tag}\n" for body in "abc")
+    script = f"subscribe {queue} --ack client\n{sends}wait --count 3\nnack --all\nhistory\n"
+    if broker.name == "rabbitmq":  # one cumulative NACK; RabbitMQ puts the three back and delivers them again
+        script += "wait --count 3\nack --all\n"
+    else:  # a NACK each; ActiveMQ Classic moves each to its dead-letter queue
+        script += f"subscribe /queue/ActiveMQ.DLQ --ack client-individual -H \"selector:stompertag = '{tag}'\"\nwait --count 3\nack --all\n"
+    run = run_repl(broker.url, script, tmp_path=tmp_path)
+    assert run.code == 0, run.out + run.err
+    nacks = re.findall(r"^#\d+ +>>> NACK\b", run.out, re.MULTILINE)
+    assert len(nacks) == (1 if broker.name == "rabbitmq" else 3), run.out
+    assert bodies(run.out) == ["a", "b", "c"] * 2
     assert leftover(broker.url, queue) == []
 
 

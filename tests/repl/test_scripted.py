@@ -7,14 +7,9 @@ import subprocess
 import sys
 import uuid
 
-from repl_helpers import ReplProcess, repl_env, run_repl
+from repl_helpers import ReplProcess, bodies, repl_env, run_repl
 
 pytestmark = __import__("pytest").mark.broker
-
-
-def bodies(out: str) -> list[str]:
-    """The bodies of the MESSAGE frames printed as they arrived (plain rendering), in order."""
-    return re.findall(r"^<<< #\d+\nMESSAGE\n(?:[^\n]+\n)*\n(.*?)\n\n", out, re.MULTILINE | re.DOTALL)
 
 
 def test_send_subscribe_ack_by_number_then_nothing_is_redelivered(broker, queue, tmp_path):
