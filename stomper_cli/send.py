@@ -209,6 +209,7 @@ class PipelinedSender:
         self._kept_bytes = 0
         self._stream_start = 0
         self._serial = 0
+        self._failover_deadline: float | None = None  # set by a loss, cleared by the next confirmation
         self._put = self._put_body if destination is not None else self._put_frame
         if failover is None:
             self.send = self._put_body  # nothing to fail over: no handler between the caller and the hot loop
@@ -317,11 +318,23 @@ class PipelinedSender:
                 self._recover(error)
 
     def _recover(self, error: ConnectionLost) -> None:
-        """Reconnect and send again what was not confirmed; without a failover (or once it gives up) the error stands."""
+        """Reconnect and send again what was not confirmed; without a failover (or once it gives up) the error stands.
+
+        The failover's time runs from the first loss since the broker last
+        confirmed something: a broker that takes each new connection and
+        drops it before confirming anything (a RabbitMQ 3.10 node whose
+        quorum queue refuses the messages closes the connection so) ends the
+        send after --reconnect-timeout, instead of having everything sent again forever.
+        """
         if self.failover is None:
             raise error
-        deadline = self.failover.deadline()
+        if self._failover_deadline is None:
+            self._failover_deadline = self.failover.deadline()
+        deadline = self._failover_deadline
         while True:
+            if self.failover.clock() >= deadline:
+                raise ConnectionLost(f"{error}; the broker confirmed nothing within --reconnect-timeout {self.failover.timeout:g} s "
+                                     "of the first lost connection") from None
             self.failover.reconnect(self.conn, error, deadline)
             waiting = list(self.unconfirmed or ())
             self.failover.note(f"{error}; reconnected to {self.conn.url}, sending {plural(len(waiting), 'unconfirmed message')} again")
@@ -371,6 +384,8 @@ class PipelinedSender:
         if self.unconfirmed is not None:
             for _ in range(covered - self.confirmed):
                 self.unconfirmed.popleft()
+        if covered > self.confirmed:
+            self._failover_deadline = None  # progress: a later loss gets the whole --reconnect-timeout again
         self.confirmed = covered
 
     def progress(self) -> str | None:

@@ -34,12 +34,16 @@ class ScriptedConnection:
         self.tried: list[list[str]] = []
         self.protocol = SimpleNamespace(errors=deque())
         self.committed: list[str] = []
+        self.time: FakeTime | None = None  # advanced by `wait_cost` s on every receipt wait, when given
+        self.wait_cost = 0.0
 
     def send(self, destination, body, headers=None, content_type=None, transaction=None):
         self.sent.append((self.generation, body, (headers or {}).get("receipt"), transaction))
 
     def wait_receipt(self, receipt_id, timeout=None):
         self.waits += 1
+        if self.time is not None:
+            self.time.now += self.wait_cost
         if self.waits in self.lose_at_wait:
             raise LOST
 
@@ -148,3 +152,34 @@ def test_without_failover_a_lost_connection_ends_it():
     with pytest.raises(ConnectionLost):
         sender.send(b"x", last=True)
         sender.finish()
+
+
+def test_a_broker_that_drops_every_connection_before_confirming_ends_the_send_after_the_reconnect_timeout():
+    # As a RabbitMQ 3.10 node does when its quorum queue refuses the messages: each new connection is taken, the
+    # transaction is sent again and committed, and the connection drops before the receipt.
+    conn = ScriptedConnection(["stomp://a", "stomp://b"])
+    chosen, notes, time = failover(timeout=60.0)
+    conn.time, conn.wait_cost = time, 7.0
+    conn.lose_at_wait = set(range(1, 1000))
+    sender = PipelinedSender(conn, "/queue/q", [], None, None, True, batch=2, failover=chosen)
+    sender.keep()
+    sender.begin()
+    for number in range(5):
+        sender.send(b"%d" % number, last=number == 4)
+    with pytest.raises(ConnectionLost, match=r"the broker confirmed nothing within --reconnect-timeout 60 s of the first lost connection$"):
+        sender.commit(receipt=True)
+    assert len(conn.committed) == len(notes) + 1 == 10  # 7 s a try: the first loss, at 7 s, starts the 60 s; the tenth, at 70 s, ends it
+    assert sender.confirmed == 0
+
+
+def test_each_confirmation_gives_a_later_loss_the_whole_reconnect_timeout_again():
+    conn = ScriptedConnection(["stomp://a", "stomp://b"])
+    chosen, notes, time = failover(timeout=60.0)
+    conn.time, conn.wait_cost = time, 25.0
+    conn.lose_at_wait = {1, 3, 5, 7}  # a loss every other wait, 50 s apart: 175 s in all, each after a confirmation
+    sender = PipelinedSender(conn, "/queue/q", [], None, None, True, batch=1, failover=chosen)
+    sender.keep()
+    for number in range(6):
+        sender.send(b"%d" % number, last=number == 5)
+    sender.finish()
+    assert sender.confirmed == 6 and len(notes) == 4 and time.now > 60.0

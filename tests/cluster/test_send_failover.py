@@ -122,6 +122,12 @@ class StderrReader:
         self.thread.join(WAIT)
         return b"".join(self.lines).decode()
 
+    def notes(self, last: int = 12) -> str:
+        """The last lines that are not frames shown by --verbose (warnings, errors), with how many failovers there were."""
+        text = self.text()
+        notes = [line for line in text.splitlines() if line.startswith("stomper:")]
+        return f"{text.count('reconnected to')} failovers; the last notes:\n" + "\n".join(notes[-last:])
+
 
 @pytest.fixture
 def killed(cluster: Cluster) -> Iterator[list[int]]:
@@ -198,8 +204,8 @@ def test_a_transaction_open_when_its_node_dies_is_run_again_and_committed_whole(
         status = sender.wait(timeout=WAIT * 2)
     except subprocess.TimeoutExpired:
         sender.kill()
-        pytest.fail(f"send did not end within {WAIT * 2:g} s; it said:\n{said.text()[-3000:]}")
-    assert status == 0, said.text()[-3000:]
+        pytest.fail(f"send did not end within {WAIT * 2:g} s; {said.notes()}")
+    assert status == 0, said.notes()
     text = said.text()
     assert "reconnected to" in text, text[-3000:]
     assert resent_in(text) >= 1_999, text[-3000:]  # the whole transaction was sent again
