@@ -13,6 +13,7 @@ import os
 import re
 import shlex
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -103,6 +104,24 @@ class Cluster:
 
     def rabbitmqctl(self, node: int, *args: str) -> str:
         return must("cluster-rabbitmqctl", str(node), *args)
+
+    def declare_quorum_queue(self, queue: str, node: int = 1, wait: float = 120.0) -> None:
+        """Declare `queue` as a quorum queue through `node` (so its leader is there), and wait until every member runs.
+
+        A test that kills the leader then starts from a queue whose other two
+        members can elect a new one, whatever the node was doing before.
+        """
+        with self.connection(node) as conn:
+            conn.subscribe(queue, ack="auto", headers={"x-queue-type": "quorum"}, receipt=True, timeout=wait)
+        name, asked = queue.removeprefix("/queue/"), next(other for other in NODES if other != node)
+        deadline = time.monotonic() + wait
+        while True:
+            rows = self.rabbitmqctl(asked, "list_queues", "-q", "--no-table-headers", "name", "online").splitlines()
+            online = next((row.split("\t", 1)[1] for row in rows if row.split("\t")[0] == name), "")
+            if online.count("@") == len(NODES):
+                return
+            assert time.monotonic() < deadline, f"{queue}: members online after {wait:g} s: {online or 'none'}"
+            time.sleep(0.2)
 
 
 @pytest.fixture(scope="session")
