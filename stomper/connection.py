@@ -121,6 +121,8 @@ class Connection:
         self._transport: Transport | None = None
         self._endpoint: Endpoint | None = None
         self._generation = 0
+        self._connected_at = 0.0  # when the current connection was made (time.monotonic)
+        self._reconnect_deadline: float | None = None  # the end of the reconnecting time the first loss started
         self._wlock = threading.Lock()  # serialises writes
         self._rlock = threading.Lock()  # held by the one thread reading the socket
         self._cond = threading.Condition(threading.Lock())  # "something was read"
@@ -204,6 +206,7 @@ class Connection:
             return self
         self._closed = False
         self._stop.clear()
+        self._reconnect_deadline = None
         try:
             self._establish(retry_for=None)
         except BaseException:
@@ -241,6 +244,7 @@ class Connection:
         with self._cond:
             self._generation += 1  # first: a writer that sees the new transport sees the new generation too
             self._transport, self._endpoint = transport, endpoint
+            self._connected_at = time.monotonic()
             self._lost = None
             self._silent = None
             self._closed_by_broker = False
@@ -728,7 +732,7 @@ class Connection:
             if self.reconnect and not self._stop.is_set():
                 lost = self._lost
                 try:
-                    self._establish(retry_for=self.reconnect_timeout)
+                    self._establish(retry_for=self._reconnect_budget())
                     self._resubscribe()
                 except (StompError, OSError) as error:
                     self._lost = ConnectionLost(f"connection lost{where}: {why}; reconnecting failed: {error}")
@@ -737,6 +741,17 @@ class Connection:
                         self._on_reconnect(lost)
         with self._cond:
             self._cond.notify_all()
+
+    def _reconnect_budget(self) -> float:
+        """Seconds left to reconnect in: `reconnect_timeout` from the first loss, renewed by a connection that stayed up
+        that long. A broker that takes each connection and soon drops it again ends the reconnecting, not the program."""
+        now = time.monotonic()
+        if self._reconnect_deadline is None or now - self._connected_at >= self.reconnect_timeout:
+            self._reconnect_deadline = now + self.reconnect_timeout
+        remaining = self._reconnect_deadline - now
+        if remaining <= 0:
+            raise ConnectFailed(f"every connection dropped within reconnect_timeout ({self.reconnect_timeout:g} s) of the first loss")
+        return remaining
 
     def _resubscribe(self) -> None:
         protocol = self.protocol

@@ -210,6 +210,7 @@ class PipelinedSender:
         self._stream_start = 0
         self._serial = 0
         self._failover_deadline: float | None = None  # set by a loss, cleared by the next confirmation
+        self._connected_at = failover.clock() if failover is not None else 0.0  # when the connection in use was made
         self._put = self._put_body if destination is not None else self._put_frame
         if failover is None:
             self.send = self._put_body  # nothing to fail over: no handler between the caller and the hot loop
@@ -320,22 +321,25 @@ class PipelinedSender:
     def _recover(self, error: ConnectionLost) -> None:
         """Reconnect and send again what was not confirmed; without a failover (or once it gives up) the error stands.
 
-        The failover's time runs from the first loss since the broker last
-        confirmed something: a broker that takes each new connection and
-        drops it before confirming anything (a RabbitMQ 3.10 node whose
-        quorum queue refuses the messages closes the connection so) ends the
-        send after --reconnect-timeout, instead of having everything sent again forever.
+        The failover's time runs from the first loss, and is renewed by a
+        confirmation or by a connection that stayed up that long: a broker
+        that takes each new connection and drops it before confirming
+        anything (a RabbitMQ 3.10 node whose quorum queue refuses the
+        messages closes the connection so) ends the send after
+        --reconnect-timeout, instead of having everything sent again forever.
         """
         if self.failover is None:
             raise error
-        if self._failover_deadline is None:
-            self._failover_deadline = self.failover.deadline()
+        failover = self.failover
+        if self._failover_deadline is None or failover.clock() - self._connected_at >= failover.timeout:
+            self._failover_deadline = failover.deadline()
         deadline = self._failover_deadline
         while True:
-            if self.failover.clock() >= deadline:
-                raise ConnectionLost(f"{error}; the broker confirmed nothing within --reconnect-timeout {self.failover.timeout:g} s "
+            if failover.clock() >= deadline:
+                raise ConnectionLost(f"{error}; the broker confirmed nothing within --reconnect-timeout {failover.timeout:g} s "
                                      "of the first lost connection") from None
-            self.failover.reconnect(self.conn, error, deadline)
+            failover.reconnect(self.conn, error, deadline)
+            self._connected_at = failover.clock()
             waiting = list(self.unconfirmed or ())
             self.failover.note(f"{error}; reconnected to {self.conn.url}, sending {plural(len(waiting), 'unconfirmed message')} again")
             try:

@@ -183,3 +183,18 @@ def test_each_confirmation_gives_a_later_loss_the_whole_reconnect_timeout_again(
         sender.send(b"%d" % number, last=number == 5)
     sender.finish()
     assert sender.confirmed == 6 and len(notes) == 4 and time.now > 60.0
+
+
+def test_a_connection_that_stayed_up_for_the_reconnect_timeout_gives_the_next_loss_the_whole_of_it_again():
+    # A transaction confirms nothing until COMMIT: a slow one, its connection lost every 70 s, still gets through.
+    conn = ScriptedConnection(["stomp://a", "stomp://b"])
+    chosen, notes, time = failover(timeout=60.0)
+    conn.time, conn.wait_cost = time, 70.0
+    conn.lose_at_wait = {1, 2, 3}
+    sender = PipelinedSender(conn, "/queue/q", [], None, None, True, batch=2, failover=chosen)
+    sender.keep()
+    sender.begin()
+    for number in range(3):
+        sender.send(b"%d" % number, last=number == 2)
+    sender.commit(receipt=True)
+    assert sender.confirmed == 3 and len(notes) == 3 and len(conn.committed) == 4

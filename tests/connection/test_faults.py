@@ -345,3 +345,16 @@ def test_a_broker_heart_beat_beyond_a_timer_is_clamped_and_noted():
             assert conn.receive(timeout=0.2) is None and conn.connected
         finally:
             conn.close()
+
+
+def test_a_broker_that_drops_every_connection_at_once_ends_the_reconnecting_after_the_reconnect_timeout():
+    # Each connection is taken, CONNECTED, then closed: without a bound over the losses, reconnecting never ends.
+    with FakePeer([("close",)], connections=100_000) as peer:
+        conn = Connection(peer.url, heart_beat=(0, 0), reconnect=True, reconnect_timeout=1.0)
+        conn.connect()
+        try:
+            with pytest.raises(ConnectionLost, match=r"every connection dropped within reconnect_timeout \(1 s\) of the first loss"):
+                conn.receive(timeout=60)
+            assert peer.accepted > 2  # it did reconnect, more than once, before giving up
+        finally:
+            conn.close()
