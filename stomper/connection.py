@@ -750,7 +750,7 @@ class Connection:
             self._reconnect_deadline = now + self.reconnect_timeout
         remaining = self._reconnect_deadline - now
         if remaining <= 0:
-            raise ConnectFailed(f"every connection dropped within reconnect_timeout ({self.reconnect_timeout:g} s) of the first loss")
+            raise ConnectFailed(f"no connection stayed up for reconnect_timeout ({self.reconnect_timeout:g} s) since the first loss")
         return remaining
 
     def _resubscribe(self) -> None:

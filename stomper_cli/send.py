@@ -336,8 +336,8 @@ class PipelinedSender:
         deadline = self._failover_deadline
         while True:
             if failover.clock() >= deadline:
-                raise ConnectionLost(f"{error}; the broker confirmed nothing within --reconnect-timeout {failover.timeout:g} s "
-                                     "of the first lost connection") from None
+                raise ConnectionLost(f"{error}; since the first lost connection the broker confirmed nothing and no "
+                                     f"connection stayed up for --reconnect-timeout {failover.timeout:g} s") from None
             failover.reconnect(self.conn, error, deadline)
             self._connected_at = failover.clock()
             waiting = list(self.unconfirmed or ())
