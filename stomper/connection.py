@@ -38,7 +38,7 @@ from typing import BinaryIO
 
 from . import commands
 from .errors import BrokerError, ConnectFailed, ConnectionLost, FrameError, ReceiptTimeout, StompError
-from .failover import DEFAULT_BACKOFF, Backoff, first_to_answer
+from .failover import DEFAULT_BACKOFF, Backoff, ReconnectBudget, first_to_answer
 from .frame import Frame
 from .parser import DEFAULT_MAX_FRAME_SIZE
 from .session import HEART_BEAT, Session, check_timeout, masked
@@ -111,6 +111,7 @@ class Connection:
         self._login, self._passcode, self._vhost = login, passcode, vhost
         self.connect_timeout = _bound("connect_timeout", connect_timeout)
         self.reconnect_timeout = _bound("reconnect_timeout", reconnect_timeout)
+        self._budget = ReconnectBudget(self.reconnect_timeout)
         self._tls = TlsSettings(ca_file, cert_file, key_file, verify)
         self.reconnect = reconnect
         self.backoff = backoff
@@ -121,8 +122,6 @@ class Connection:
         self._transport: Transport | None = None
         self._endpoint: Endpoint | None = None
         self._generation = 0
-        self._connected_at = 0.0  # when the current connection was made (time.monotonic)
-        self._reconnect_deadline: float | None = None  # the end of the reconnecting time the first loss started
         self._wlock = threading.Lock()  # serialises writes
         self._rlock = threading.Lock()  # held by the one thread reading the socket
         self._cond = threading.Condition(threading.Lock())  # "something was read"
@@ -206,7 +205,7 @@ class Connection:
             return self
         self._closed = False
         self._stop.clear()
-        self._reconnect_deadline = None
+        self._budget.progressed()  # connecting anew: a later loss gets the whole reconnect_timeout
         try:
             self._establish(retry_for=None)
         except BaseException:
@@ -244,7 +243,7 @@ class Connection:
         with self._cond:
             self._generation += 1  # first: a writer that sees the new transport sees the new generation too
             self._transport, self._endpoint = transport, endpoint
-            self._connected_at = time.monotonic()
+            self._budget.connected()
             self._lost = None
             self._silent = None
             self._closed_by_broker = False
@@ -743,12 +742,8 @@ class Connection:
             self._cond.notify_all()
 
     def _reconnect_budget(self) -> float:
-        """Seconds left to reconnect in: `reconnect_timeout` from the first loss, renewed by a connection that stayed up
-        that long. A broker that takes each connection and soon drops it again ends the reconnecting, not the program."""
-        now = time.monotonic()
-        if self._reconnect_deadline is None or now - self._connected_at >= self.reconnect_timeout:
-            self._reconnect_deadline = now + self.reconnect_timeout
-        remaining = self._reconnect_deadline - now
+        """Seconds left to reconnect in (see ReconnectBudget); ConnectFailed when none are left."""
+        remaining = self._budget.lost() - self._budget.clock()
         if remaining <= 0:
             raise ConnectFailed(f"no connection stayed up for reconnect_timeout ({self.reconnect_timeout:g} s) since the first loss")
         return remaining

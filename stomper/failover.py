@@ -44,6 +44,36 @@ class Backoff(NamedTuple):
 DEFAULT_BACKOFF = Backoff()
 
 
+class ReconnectBudget:
+    """How long reconnecting may go on across losses: `timeout` from the first loss, renewed by a connection that
+    stayed up that long, or by progress the caller reports (a confirmation).
+
+    Without it each loss would start a fresh timeout, and a peer that takes
+    every connection and soon drops it again would keep the client
+    reconnecting forever.
+    """
+
+    def __init__(self, timeout: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.timeout = timeout
+        self.clock = clock
+        self.deadline: float | None = None
+        self.connected_at = clock()
+
+    def lost(self) -> float:
+        """A connection was lost: the time by which reconnecting must succeed (already past when it has run out)."""
+        now = self.clock()
+        if self.deadline is None or now - self.connected_at >= self.timeout:
+            self.deadline = now + self.timeout
+        return self.deadline
+
+    def connected(self) -> None:
+        self.connected_at = self.clock()
+
+    def progressed(self) -> None:
+        """The peer confirmed something: the next loss gets the whole timeout again."""
+        self.deadline = None
+
+
 def first_to_answer(
     endpoints: Sequence[Endpoint],
     attempt: Callable[[Endpoint], T],

@@ -18,7 +18,7 @@ import click
 
 from stomper import Frame, FrameError, FrameParser
 from stomper.errors import BrokerError, ConnectFailed, ConnectionLost, StompError
-from stomper.failover import DEFAULT_BACKOFF, Backoff
+from stomper.failover import DEFAULT_BACKOFF, Backoff, ReconnectBudget
 
 from .app import EXIT_CODES_HELP, get_settings
 from .errors import EXIT_INTERRUPTED, CliError, InputError
@@ -209,8 +209,7 @@ class PipelinedSender:
         self._kept_bytes = 0
         self._stream_start = 0
         self._serial = 0
-        self._failover_deadline: float | None = None  # set by a loss, cleared by the next confirmation
-        self._connected_at = failover.clock() if failover is not None else 0.0  # when the connection in use was made
+        self._budget = ReconnectBudget(failover.timeout, failover.clock) if failover is not None else None
         self._put = self._put_body if destination is not None else self._put_frame
         if failover is None:
             self.send = self._put_body  # nothing to fail over: no handler between the caller and the hot loop
@@ -328,18 +327,16 @@ class PipelinedSender:
         messages closes the connection so) ends the send after
         --reconnect-timeout, instead of having everything sent again forever.
         """
-        if self.failover is None:
+        failover, budget = self.failover, self._budget
+        if failover is None or budget is None:
             raise error
-        failover = self.failover
-        if self._failover_deadline is None or failover.clock() - self._connected_at >= failover.timeout:
-            self._failover_deadline = failover.deadline()
-        deadline = self._failover_deadline
+        deadline = budget.lost()
         while True:
             if failover.clock() >= deadline:
                 raise ConnectionLost(f"{error}; since the first lost connection the broker confirmed nothing and no "
                                      f"connection stayed up for --reconnect-timeout {failover.timeout:g} s") from None
             failover.reconnect(self.conn, error, deadline)
-            self._connected_at = failover.clock()
+            budget.connected()
             waiting = list(self.unconfirmed or ())
             self.failover.note(f"{error}; reconnected to {self.conn.url}, sending {plural(len(waiting), 'unconfirmed message')} again")
             try:
@@ -388,8 +385,8 @@ class PipelinedSender:
         if self.unconfirmed is not None:
             for _ in range(covered - self.confirmed):
                 self.unconfirmed.popleft()
-        if covered > self.confirmed:
-            self._failover_deadline = None  # progress: a later loss gets the whole --reconnect-timeout again
+        if covered > self.confirmed and self._budget is not None:
+            self._budget.progressed()
         self.confirmed = covered
 
     def progress(self) -> str | None:

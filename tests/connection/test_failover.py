@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from stomper.errors import BrokerError, ConnectFailed, ConnectionLost
-from stomper.failover import Backoff, first_to_answer
+from stomper.failover import Backoff, ReconnectBudget, first_to_answer
 from stomper.frame import Frame
 from stomper.url import parse_url
 
@@ -80,3 +80,21 @@ def test_cancelling_stops_a_retry():
     with pytest.raises(ConnectionLost, match="closed while reconnecting"):
         first_to_answer([A], attempt, retry_for=10.0, cancelled=lambda: True, sleep=lambda _: None)
     assert tried == []
+
+
+def test_the_reconnect_budget_runs_from_the_first_loss_until_a_connection_lasts_or_progress_is_reported():
+    now = [0.0]
+    budget = ReconnectBudget(60.0, clock=lambda: now[0])
+    now[0] = 100.0
+    assert budget.lost() == 160.0  # the first loss starts it
+    for now[0] in (110.0, 150.0):  # connections that drop again within the timeout: the same deadline
+        budget.connected()
+        now[0] += 5.0
+        assert budget.lost() == 160.0
+    budget.connected()  # at 155: this one lasts 70 s, so the next loss starts a fresh timeout
+    now[0] = 225.0
+    assert budget.lost() == 285.0
+    budget.connected()
+    now[0] = 230.0
+    budget.progressed()  # a confirmation in between
+    assert budget.lost() == 290.0
