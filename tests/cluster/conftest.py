@@ -105,6 +105,15 @@ class Cluster:
     def rabbitmqctl(self, node: int, *args: str) -> str:
         return must("cluster-rabbitmqctl", str(node), *args)
 
+    def queue_row(self, node: int, queue: str, *columns: str) -> dict[str, str] | None:
+        """The `columns` of `queue` as rabbitmqctl list_queues on `node` shows them; None when it lists no such queue."""
+        name = queue.removeprefix("/queue/")
+        for line in self.rabbitmqctl(node, "list_queues", "-q", "--no-table-headers", "name", *columns).splitlines():
+            fields = line.split("\t")
+            if fields[0] == name:
+                return dict(zip(columns, fields[1:], strict=True))
+        return None
+
     def declare_quorum_queue(self, queue: str, node: int = 1, wait: float = 120.0) -> None:
         """Declare `queue` as a quorum queue through `node` (so its leader is there), and wait until every member runs.
 
@@ -113,11 +122,10 @@ class Cluster:
         """
         with self.connection(node) as conn:
             conn.subscribe(queue, ack="auto", headers={"x-queue-type": "quorum"}, receipt=True, timeout=wait)
-        name, asked = queue.removeprefix("/queue/"), next(other for other in NODES if other != node)
+        asked = next(other for other in NODES if other != node)
         deadline = time.monotonic() + wait
         while True:
-            rows = self.rabbitmqctl(asked, "list_queues", "-q", "--no-table-headers", "name", "online").splitlines()
-            online = next((row.split("\t", 1)[1] for row in rows if row.split("\t")[0] == name), "")
+            online = (self.queue_row(asked, queue, "online") or {}).get("online", "")
             if online.count("@") == len(NODES):
                 return
             assert time.monotonic() < deadline, f"{queue}: members online after {wait:g} s: {online or 'none'}"

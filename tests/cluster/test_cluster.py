@@ -29,13 +29,9 @@ def consume_one(cluster: Cluster, node: int, queue: str) -> bytes:
 
 def queue_row(cluster: Cluster, node: int, queue: str) -> dict[str, str]:
     """The queue as rabbitmqctl on `node` lists it: name, type, members."""
-    name = queue.removeprefix("/queue/")
-    output = cluster.rabbitmqctl(node, "list_queues", "-q", "--no-table-headers", "name", "type", "members")
-    for line in output.splitlines():
-        fields = line.split("\t")
-        if fields[0] == name:
-            return {"type": fields[1], "members": fields[2]}
-    raise AssertionError(f"node {node} lists no queue {name}:\n{output}")
+    row = cluster.queue_row(node, queue, "type", "members")
+    assert row is not None, f"node {node} lists no queue {queue}"
+    return row
 
 
 @pytest.mark.broker

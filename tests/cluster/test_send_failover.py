@@ -62,12 +62,8 @@ def stomp_port_of(pid: int) -> int:
 
 
 def queue_depth(cluster: Cluster, node: int, queue: str) -> int:
-    name = queue.removeprefix("/queue/")
-    for row in cluster.rabbitmqctl(node, "list_queues", "-q", "--no-table-headers", "name", "messages").splitlines():
-        fields = row.split("\t")
-        if fields[0] == name:
-            return int(fields[1])
-    return 0
+    row = cluster.queue_row(node, queue, "messages")
+    return 0 if row is None else int(row["messages"])
 
 
 def wait_for_depth(cluster: Cluster, node: int, queue: str, depth: int) -> None:
